@@ -1,0 +1,66 @@
+# The two commands a new user needs: `make run` and `make test` (see README.md).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
+
+.PHONY: run test bench chaos lint services chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@ $(VENV)/.installed-run
+
+## run: the embedded default (SQLite + a file broker under var/, web + worker + beat, demo data)
+run: $(VENV)/.installed-run var/local.env
+	$(BIN)/python manage.py embedded
+
+# The embedded mode's own keys, made once on this machine and never committed.
+var/local.env: | $(VENV)/.installed-run
+	mkdir -p var
+	$(BIN)/python -c "import secrets; from cryptography.fernet import Fernet; \
+	print('SECRET_KEY=' + secrets.token_urlsafe(50)); \
+	print('FIELD_ENCRYPTION_KEY=' + Fernet.generate_key().decode())" > $@
+
+## test: the whole suite against PostgreSQL and Redis, with Playwright driving chromium
+test: $(VENV)/.installed-dev services chromium
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## bench: throughput and latency figures (printed, not asserted)
+bench: $(VENV)/.installed-dev services
+	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Start PostgreSQL and Redis when they are not answering (CI machines and fresh laptops).
+services:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "starting PostgreSQL $(PG_VERSION)"; \
+	  pg_ctlcluster --skip-systemctl-redirect $(PG_VERSION) main start; \
+	  for i in $$(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+	@pg_isready -h 127.0.0.1 -p 5432
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+	  echo "starting Redis"; \
+	  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no; \
+	  for i in $$(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping
+
+# Playwright cannot download its own browser here; Debian's chromium is driven instead.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium"; \
+	  (apt-get install -y -q chromium >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); }
+	@command -v chromium >/dev/null
+
+clean:
+	rm -rf $(VENV) var *.egg-info

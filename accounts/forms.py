@@ -1,0 +1,169 @@
+"""Forms for sign-up, account settings, merchants, invitations and roles."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+
+from accounts.models import Account, Membership, Merchant, Role
+from accounts.tenancy import scoped
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    zones = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone)
+    return [("UTC", "UTC"), *[(zone, zone.replace("_", " ")) for zone in zones]]
+
+
+class TimezoneField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "Daily schedules run at this zone's local time.")
+        super().__init__(choices=timezone_choices, **kwargs)
+
+
+class EmailLoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label="E-mail", widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"})
+    )
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": (
+            "That e-mail and password do not match. Check both, or reset your password."
+        ),
+    }
+
+
+class PasswordPairMixin(forms.Form):
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_password2(self) -> str:
+        first = self.cleaned_data.get("password1")
+        second = self.cleaned_data.get("password2")
+        if first and second and first != second:
+            raise forms.ValidationError("The two passwords differ. Type the same password twice.")
+        return second
+
+    def _validate_password_for(self, email: str) -> None:
+        password = self.cleaned_data.get("password2")
+        if password:
+            from accounts.models import User
+
+            try:
+                password_validation.validate_password(password, User(email=email))
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+
+
+class SignUpForm(PasswordPairMixin):
+    email = forms.EmailField(
+        label="Your e-mail", widget=forms.EmailInput(attrs={"autofocus": True})
+    )
+    account_name = forms.CharField(
+        label="Company name", max_length=200, help_text="Your warehouse's or your store's name."
+    )
+    kind = forms.ChoiceField(
+        label="Account type",
+        choices=Account.Kind.choices,
+        widget=forms.RadioSelect,
+        initial=Account.Kind.FULFILLMENT,
+        help_text="A fulfillment account connects many merchants' carts to your warehouse; "
+        "a merchant account connects your own carts to your warehouse.",
+    )
+    timezone = TimezoneField(initial="UTC")
+
+    field_order = ["email", "account_name", "kind", "timezone", "password1", "password2"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("email"):
+            self._validate_password_for(cleaned["email"])
+        return cleaned
+
+
+class AccountSettingsForm(forms.Form):
+    name = forms.CharField(label="Account name", max_length=200)
+    timezone = TimezoneField()
+
+
+class MerchantForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    wms_customer_id = forms.CharField(
+        label="WMS customer id",
+        max_length=100,
+        required=False,
+        help_text="The id your WMS uses for this merchant (a 3PL customer id), if it needs one.",
+    )
+    is_active = forms.BooleanField(label="Active", required=False, initial=True)
+
+
+class MerchantCreateForm(MerchantForm):
+    set_up_user = forms.BooleanField(
+        label="Set up merchant user",
+        required=False,
+        help_text="E-mail an invitation to a user who sees only this merchant.",
+    )
+    user_email = forms.EmailField(label="Merchant user's e-mail", required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("set_up_user") and not cleaned.get("user_email"):
+            self.add_error("user_email", "Enter the e-mail to send the invitation to.")
+        return cleaned
+
+
+class MerchantUserForm(forms.Form):
+    email = forms.EmailField(label="Merchant user's e-mail")
+
+
+class RoleFormMixin(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices, widget=forms.RadioSelect)
+    merchant = forms.ModelChoiceField(
+        queryset=Merchant.objects.none(),
+        required=False,
+        help_text="A merchant user sees only this merchant's carts, orders, inventory and alerts.",
+    )
+
+    def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["merchant"].queryset = scoped(Merchant.objects.all(), membership)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if cleaned.get("role") == Role.MERCHANT_USER and not cleaned.get("merchant"):
+            self.add_error("merchant", "Choose the merchant this user may see.")
+        return cleaned
+
+
+class InvitationForm(RoleFormMixin):
+    email = forms.EmailField(label="E-mail")
+    field_order = ["email", "role", "merchant"]
+
+
+class MembershipForm(RoleFormMixin):
+    pass
+
+
+class InvitationAcceptForm(PasswordPairMixin):
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        self._validate_password_for(self.email)
+        return cleaned

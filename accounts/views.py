@@ -1,0 +1,347 @@
+"""Sign-up, invitations, merchants, users and account settings."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.forms import (
+    AccountSettingsForm,
+    InvitationAcceptForm,
+    InvitationForm,
+    MembershipForm,
+    MerchantCreateForm,
+    MerchantForm,
+    MerchantUserForm,
+    SignUpForm,
+)
+from accounts.middleware import SESSION_ACCOUNT_KEY
+from accounts.models import Invitation, Membership, Merchant, Role, User
+from accounts.tenancy import member_required, scoped
+
+AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def _redirect_back(request: HttpRequest, default: str) -> HttpResponse:
+    """Back to the page that posted (a same-site path only), else to the default view."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect(default)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated and request.membership is not None:
+        return redirect("dashboard")
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            membership = services.account_sign_up(
+                email=data["email"],
+                password=data["password1"],
+                account_name=data["account_name"],
+                kind=data["kind"],
+                timezone_name=data["timezone"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, membership.user, backend=AUTH_BACKEND)
+            request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+            messages.success(request, f"Welcome! Your account “{membership.account}” is ready.")
+            return redirect("dashboard")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def no_account(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("login")
+    if request.membership is not None:
+        return redirect("dashboard")
+    return render(request, "accounts/no_account.html")
+
+
+@require_POST
+@member_required()
+def account_switch(request: HttpRequest) -> HttpResponse:
+    membership = get_object_or_404(
+        Membership, user=request.user, account_id=request.POST.get("account_id")
+    )
+    request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+    messages.info(request, f"You are now working in {membership.account}.")
+    return redirect("dashboard")
+
+
+@member_required("can_edit_account")
+def account_settings(request: HttpRequest) -> HttpResponse:
+    account = request.membership.account
+    form = AccountSettingsForm(
+        request.POST or None, initial={"name": account.name, "timezone": account.timezone}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.account_update(
+            account=account,
+            name=form.cleaned_data["name"],
+            timezone_name=form.cleaned_data["timezone"],
+        )
+        messages.success(request, "Account settings saved.")
+        return redirect("account_settings")
+    return render(request, "accounts/account_settings.html", {"form": form, "account": account})
+
+
+@member_required("can_view_merchants")
+def merchant_list(request: HttpRequest) -> HttpResponse:
+    merchants = scoped(Merchant.objects.all(), request.membership).annotate(
+        user_count=Count("memberships", distinct=True),
+        cart_count=Count("carts", distinct=True),
+    )
+    return render(request, "accounts/merchant_list.html", {"merchants": merchants})
+
+
+def _invite_and_report(
+    request: HttpRequest,
+    *,
+    merchant: Merchant,
+    email: str,
+    form: MerchantCreateForm | MerchantUserForm,
+) -> bool:
+    """Invite a merchant user and tell the admin what happened; False if the input was refused."""
+    try:
+        invitation, token = services.invitation_create(
+            account=request.membership.account,
+            email=email,
+            role=Role.MERCHANT_USER,
+            merchant=merchant,
+            invited_by=request.user,
+        )
+    except ValidationError as error:
+        form.add_error("user_email" if "user_email" in form.fields else "email", error.messages[0])
+        return False
+    _report_sent(request, invitation, token)
+    return True
+
+
+def _report_sent(request: HttpRequest, invitation: Invitation, token: str) -> None:
+    if services.invitation_send(invitation=invitation, token=token):
+        messages.success(request, f"Invitation sent to {invitation.email}.")
+    else:
+        messages.warning(
+            request,
+            f"The invitation for {invitation.email} is saved, but the e-mail could not be sent. "
+            f"Send them this link yourself: {services.invitation_url(token)}",
+        )
+
+
+@member_required("can_manage_merchants")
+def merchant_create(request: HttpRequest) -> HttpResponse:
+    account = request.membership.account
+    if not account.is_fulfillment:
+        messages.info(request, "A merchant account has exactly one merchant: your own.")
+        return redirect("merchant_list")
+    form = MerchantCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            merchant = services.merchant_create(
+                account=account, name=data["name"], wms_customer_id=data["wms_customer_id"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Merchant “{merchant}” created.")
+            if data["set_up_user"]:
+                _invite_and_report(request, merchant=merchant, email=data["user_email"], form=form)
+            return redirect("merchant_edit", merchant_id=merchant.id)
+    return render(request, "accounts/merchant_form.html", {"form": form, "creating": True})
+
+
+@member_required("can_manage_merchants")
+def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    merchant = get_object_or_404(scoped(Merchant.objects.all(), request.membership), id=merchant_id)
+    form = MerchantForm(
+        request.POST or None,
+        initial={
+            "name": merchant.name,
+            "wms_customer_id": merchant.wms_customer_id,
+            "is_active": merchant.is_active,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.merchant_update(merchant=merchant, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Merchant “{merchant}” saved.")
+            return redirect("merchant_list")
+    context = {
+        "form": form,
+        "merchant": merchant,
+        "invite_form": MerchantUserForm(),
+        "users": merchant.memberships.select_related("user").order_by("user__email"),
+        "invitations": merchant.invitations.filter(accepted_at=None, revoked_at=None),
+    }
+    return render(request, "accounts/merchant_form.html", context)
+
+
+@require_POST
+@member_required("can_manage_merchants")
+def merchant_invite(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """ "Set up merchant user": invite someone who will see only this merchant."""
+    merchant = get_object_or_404(scoped(Merchant.objects.all(), request.membership), id=merchant_id)
+    form = MerchantUserForm(request.POST)
+    if form.is_valid() and _invite_and_report(
+        request, merchant=merchant, email=form.cleaned_data["email"], form=form
+    ):
+        return redirect("merchant_edit", merchant_id=merchant.id)
+    for error in form.errors.get("email", []):
+        messages.error(request, error)
+    return redirect("merchant_edit", merchant_id=merchant.id)
+
+
+@member_required("can_manage_users")
+def user_list(request: HttpRequest) -> HttpResponse:
+    members = (
+        scoped(Membership.objects.all(), request.membership)
+        .select_related("user", "merchant")
+        .order_by("user__email")
+    )
+    invitations = (
+        scoped(Invitation.objects.all(), request.membership)
+        .filter(accepted_at=None, revoked_at=None)
+        .select_related("merchant")
+    )
+    return render(
+        request, "accounts/user_list.html", {"members": members, "invitations": invitations}
+    )
+
+
+@member_required("can_manage_users")
+def user_invite(request: HttpRequest) -> HttpResponse:
+    form = InvitationForm(request.POST or None, membership=request.membership)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            invitation, token = services.invitation_create(
+                account=request.membership.account,
+                email=data["email"],
+                role=data["role"],
+                merchant=data["merchant"],
+                invited_by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            _report_sent(request, invitation, token)
+            return redirect("user_list")
+    return render(request, "accounts/user_invite.html", {"form": form})
+
+
+@member_required("can_manage_users")
+def membership_edit(request: HttpRequest, membership_id: int) -> HttpResponse:
+    member = get_object_or_404(
+        scoped(Membership.objects.select_related("user"), request.membership), id=membership_id
+    )
+    form = MembershipForm(
+        request.POST or None,
+        membership=request.membership,
+        initial={"role": member.role, "merchant": member.merchant_id},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.membership_update(
+                membership=member,
+                role=form.cleaned_data["role"],
+                merchant=form.cleaned_data["merchant"],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{member.user} is now {member.get_role_display().lower()}.")
+            return redirect("user_list")
+    return render(request, "accounts/membership_form.html", {"form": form, "member": member})
+
+
+@require_POST
+@member_required("can_manage_users")
+def membership_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    member = get_object_or_404(
+        scoped(Membership.objects.select_related("user"), request.membership), id=membership_id
+    )
+    try:
+        services.membership_remove(membership=member)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"{member.user} can no longer sign in to this account.")
+    return redirect("user_list")
+
+
+@require_POST
+@member_required("can_manage_users")
+def invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        scoped(Invitation.objects.all(), request.membership), id=invitation_id
+    )
+    services.invitation_revoke(invitation=invitation)
+    messages.success(request, f"The invitation for {invitation.email} no longer works.")
+    return _redirect_back(request, "user_list")
+
+
+@require_POST
+@member_required("can_manage_users")
+def invitation_resend(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    invitation = get_object_or_404(
+        scoped(Invitation.objects.select_related("account"), request.membership), id=invitation_id
+    )
+    try:
+        token = services.invitation_renew(invitation=invitation)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        _report_sent(request, invitation, token)
+    return _redirect_back(request, "user_list")
+
+
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = services.invitation_find(token)
+    if invitation is None:
+        return render(request, "accounts/invitation_invalid.html", status=404)
+    user = request.user if request.user.is_authenticated else None
+    existing_user = user is not None or User.objects.filter(email__iexact=invitation.email).exists()
+    form = (
+        None
+        if existing_user
+        else InvitationAcceptForm(request.POST or None, email=invitation.email)
+    )
+    if request.method == "POST" and (form is None or form.is_valid()):
+        if existing_user and user is None:
+            messages.info(
+                request, "Log in with your password, then open the invitation link again."
+            )
+            return redirect(f"{reverse('login')}?next={request.path}")
+        try:
+            membership = services.invitation_accept(
+                invitation=invitation,
+                user=user,
+                password=form.cleaned_data["password1"] if form else None,
+            )
+        except ValidationError as error:
+            messages.error(request, error.messages[0])
+            return redirect(request.path)
+        if user is None:
+            login(request, membership.user, backend=AUTH_BACKEND)
+        request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+        messages.success(request, f"You joined {membership.account}.")
+        return redirect("dashboard")
+    context = {"invitation": invitation, "form": form, "existing_user": existing_user}
+    return render(request, "accounts/invitation_accept.html", context)

@@ -1,0 +1,84 @@
+"""Alerts, deduplicated by (account, kind, subject) while open, and who gets them by e-mail."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Merchant
+
+
+class Alert(models.Model):
+    """A problem a person should know about; raised again, it counts up instead of repeating."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
+    # Empty for account-wide problems (the WMS), which merchant users do not see.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
+    )
+    kind = models.CharField(max_length=50)
+    subject = models.CharField(max_length=200)
+    message = models.TextField()
+    # Where to fix it (a cart's settings, the ship-method mapping).
+    link = models.CharField(max_length=300, blank=True)
+    count = models.PositiveIntegerField(default=1)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "subject"],
+                condition=Q(resolved_at__isnull=True),
+                name="alert_open_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["account", "-last_seen_at"],
+                condition=Q(resolved_at__isnull=True),
+                name="alert_account_open",
+            ),
+            models.Index(fields=["account", "merchant", "-last_seen_at"], name="alert_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class AlertRecipient(models.Model):
+    """An extra address that gets alert e-mails (account users get them too)."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alert_recipients")
+    # Empty: every alert of the account; set: only that merchant's alerts.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    email = models.EmailField()
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "email"], name="alert_recipient_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email

@@ -1,0 +1,55 @@
+"""CartConnection: one cart (order source) of a merchant, with its credentials and cursor."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account, Merchant
+from integration_manager.connection_state import ConnectionState
+from integration_manager.fields import EncryptedJSONField
+
+
+def new_webhook_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class CartConnection(ConnectionState):
+    """A merchant's cart: which connector, its settings and secrets, and where downloads stand."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="carts")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="carts")
+    connector_key = models.CharField("cart type", max_length=40)
+    label = models.CharField(max_length=200, help_text="A name for this cart, shown in the hub.")
+    order_source = models.CharField(
+        max_length=100,
+        help_text="Sent to the WMS as the order's source, e.g. the store's name.",
+    )
+    # Prefixed to the cart's order id to make cust_ref, the short reference the WMS gets;
+    # unique in the account, so two carts never produce the same reference.
+    reference_prefix = models.CharField(max_length=12)
+    credentials = EncryptedJSONField()
+    settings = models.JSONField(default=dict, blank=True)
+    # Where the next order download starts; moved in the same transaction as the orders.
+    cursor = models.TextField(blank=True, default="")
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "reference_prefix"], name="cart_reference_prefix_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "merchant"], name="cart_account_merchant"),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

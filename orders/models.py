@@ -1,0 +1,254 @@
+"""Orders, their lines, their event history, and the shipments the WMS reports for them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Account, Merchant
+from carts.models import CartConnection
+from jobs.models import JobRun
+
+MONEY = {"max_digits": 14, "decimal_places": 4, "default": Decimal("0")}
+
+
+class OrderStatus(models.TextChoices):
+    NEW = "new", "New"
+    AT_WMS = "at_wms", "At WMS"
+    SHIPPED = "shipped", "Shipped"
+    CONFIRMED = "confirmed", "Confirmed"
+    ERROR = "error", "Error"
+    CANCELED = "canceled", "Canceled"
+
+
+class Order(models.Model):
+    """An order downloaded once from a cart, on its way to the WMS and its tracking back.
+
+    Money follows CartRover's charge definitions: sub_total is the sum of the lines'
+    extended amounts; order_discount is the post-tax discount, positive; grand_total =
+    sub_total + sales_tax + shipping_handling - order_discount.
+    """
+
+    tenant_merchant_field = "merchant"
+    Status = OrderStatus
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="orders")
+    cart = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="orders")
+    source_order_id = models.CharField(max_length=100)
+    order_number = models.CharField(max_length=100)
+    cust_ref = models.CharField("reference", max_length=40)
+    status = models.CharField(max_length=12, choices=OrderStatus.choices, default=OrderStatus.NEW)
+    sending_canceled = models.BooleanField(default=False)
+    partially_shipped = models.BooleanField(default=False)
+    # A cancel seen in the cart; an order not yet at the WMS is then never sent.
+    canceled_in_cart_at = models.DateTimeField(null=True, blank=True)
+
+    # Addresses: company, first_name, last_name, address_1..3, city, state, zip, country,
+    # phone, email. ship_name and email are copied out so the orders screen can search them.
+    bill_to = models.JSONField(default=dict, blank=True)
+    ship_to = models.JSONField(default=dict, blank=True)
+    ship_name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+
+    ship_code = models.CharField("cart ship code", max_length=200, blank=True)
+    ship_description = models.CharField(max_length=200, blank=True)
+    wms_ship_code = models.CharField("WMS ship code", max_length=100, blank=True)
+
+    currency = models.CharField(max_length=3, default="USD")
+    sub_total = models.DecimalField(**MONEY)
+    order_discount = models.DecimalField(**MONEY)
+    sales_tax = models.DecimalField(**MONEY)
+    shipping_handling = models.DecimalField(**MONEY)
+    grand_total = models.DecimalField(**MONEY)
+    notes = models.TextField(blank=True, default="")
+
+    ordered_at = models.DateTimeField()
+    source_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    error_reason = models.TextField(blank=True, default="")
+    # Delivery attempts that failed; with first_failed_at they bound the retries (15 days).
+    failed_sends = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField(null=True, blank=True)
+    not_before = models.DateTimeField(null=True, blank=True)
+    # Written and committed before the WMS is called: an order with a start and no outcome
+    # has an unknown outcome, and the WMS is asked by cust_ref before it is sent again.
+    delivery_started_at = models.DateTimeField(null=True, blank=True)
+    delivery_job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    wms_reference = models.CharField("WMS reference", max_length=100, blank=True)
+
+    raw = models.JSONField("source payload", default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart", "source_order_id"], name="order_cart_source_unique"
+            ),
+            models.UniqueConstraint(fields=["account", "cust_ref"], name="order_cust_ref_unique"),
+        ]
+        indexes = [
+            # The orders screen: keyset pagination on (ordered_at, id), newest first.
+            models.Index(fields=["account", "-ordered_at", "-id"], name="order_account_recent"),
+            models.Index(
+                fields=["account", "status", "-ordered_at", "-id"], name="order_account_status"
+            ),
+            models.Index(
+                fields=["account", "merchant", "-ordered_at", "-id"], name="order_account_merchant"
+            ),
+            models.Index(fields=["account", "order_number"], name="order_account_number"),
+            # Delivery claims: a merchant's new orders that may be sent.
+            models.Index(
+                fields=["merchant", "not_before", "id"],
+                condition=Q(status="new", sending_canceled=False),
+                name="order_due_delivery",
+            ),
+            models.Index(
+                fields=["merchant", "delivery_started_at"],
+                condition=Q(status="at_wms") | Q(delivery_started_at__isnull=False),
+                name="order_delivery_state",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.order_number
+
+    @property
+    def has_unknown_delivery(self) -> bool:
+        return self.status == OrderStatus.NEW and self.delivery_started_at is not None
+
+
+class OrderLine(models.Model):
+    """One line of an order; price is per unit, discount per unit pre-tax, tax per line."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_number = models.PositiveIntegerField()
+    source_line_id = models.CharField(max_length=100, blank=True)
+    sku = models.CharField("cart SKU", max_length=200)
+    # The SKU the WMS knows, after aliases; kit components carry their own.
+    wms_sku = models.CharField("WMS SKU", max_length=200, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+    quantity_shipped = models.DecimalField(max_digits=12, decimal_places=3, default=Decimal("0"))
+    price = models.DecimalField(**MONEY)
+    discount = models.DecimalField(**MONEY)
+    addl_discount = models.DecimalField(**MONEY)
+    tax = models.DecimalField(**MONEY)
+    extended_amount = models.DecimalField(**MONEY)
+    # Dropped by an item filter: kept for the record, not sent to the WMS.
+    filtered = models.BooleanField(default=False)
+    kit_parent = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="components"
+    )
+
+    class Meta:
+        ordering = ["line_number", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "line_number"], name="order_line_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """A change to an order: when, from which status to which, by whom or which job, and why."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(default=timezone.now)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    message = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["order", "created_at"], name="order_event_order")]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status or '∅'}: {self.message}"
+
+
+class Shipment(models.Model):
+    """A package the WMS shipped for an order, stored once, uploaded once to the cart."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="shipments")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    wms_shipment_ref = models.CharField("WMS shipment id", max_length=100)
+    carrier = models.CharField(max_length=100, blank=True)
+    method = models.CharField(max_length=100, blank=True)
+    scac = models.CharField("SCAC", max_length=10, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    tracking_url = models.URLField(max_length=500, blank=True)
+    shipped_at = models.DateTimeField()
+    cost = models.DecimalField(**MONEY)
+    created_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+    # The cart's id for what we created (a Shopify fulfillment id, a BigCommerce shipment id).
+    upload_reference = models.CharField(max_length=100, blank=True)
+    upload_error = models.TextField(blank=True, default="")
+    upload_attempts = models.PositiveIntegerField(default=0)
+    upload_not_before = models.DateTimeField(null=True, blank=True)
+    upload_started_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["shipped_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "wms_shipment_ref"], name="shipment_order_ref_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["cart", "upload_not_before", "id"],
+                condition=Q(uploaded_at__isnull=True),
+                name="shipment_pending_upload",
+            ),
+            models.Index(fields=["account", "order"], name="shipment_account_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier} {self.tracking_number}".strip()
+
+
+class ShipmentLine(models.Model):
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sku = models.CharField(max_length=200)
+    quantity = models.DecimalField(max_digits=12, decimal_places=3)
+
+    def __str__(self) -> str:
+        return f"{self.sku} × {self.quantity}"

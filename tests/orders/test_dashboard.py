@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.urls import reverse
+
+from carts.models import CartConnection
+from orders.models import Order
+from tests.base import BaseTestCase
+
+
+class DashboardTests(BaseTestCase):
+    def add_orders(self, merchant, statuses: list[str], prefix: str) -> None:
+        cart = CartConnection.objects.create(
+            account=merchant.account,
+            merchant=merchant,
+            connector_key="sandbox",
+            label=f"{merchant} store",
+            order_source="store",
+            reference_prefix=prefix,
+        )
+        for number, status in enumerate(statuses):
+            Order.objects.create(
+                account=merchant.account,
+                merchant=merchant,
+                cart=cart,
+                source_order_id=str(number),
+                order_number=f"#{number}",
+                cust_ref=f"{prefix}{number}",
+                status=status,
+                ordered_at=datetime(2026, 11, 1, tzinfo=UTC),
+            )
+
+    def counts_row(self, html: str, name: str) -> list[str]:
+        import re
+
+        row = re.search(rf"<td>{re.escape(name)}</td>(.*?)</tr>", html, re.S).group(1)
+        return re.findall(r">(\d+)</td>", row)
+
+    def test_it_counts_orders_per_status_and_merchant(self) -> None:
+        self.add_orders(self.bobs_merchant, ["new", "new", "at_wms", "error"], "B-")
+        self.add_orders(self.other_merchant, ["shipped", "confirmed"], "O-")
+        self.add_orders(self.charlies_merchant, ["new"] * 5, "C-")
+        self.client.force_login(self.alice)
+        html = self.client.get(reverse("dashboard")).content.decode()
+        # columns: new, at_wms, shipped, confirmed, error, canceled, total
+        self.assertEqual(
+            self.counts_row(html, "Bob&#x27;s Bikes"), ["2", "1", "0", "0", "1", "0", "4"]
+        )
+        self.assertEqual(
+            self.counts_row(html, "Other Outfitters"), ["0", "0", "1", "1", "0", "0", "2"]
+        )
+        self.assertNotIn("Charlie", html)
+
+    def test_a_merchant_user_sees_only_their_row(self) -> None:
+        self.add_orders(self.bobs_merchant, ["new"], "B-")
+        self.add_orders(self.other_merchant, ["new"], "O-")
+        self.client.force_login(self.bob)
+        html = self.client.get(reverse("dashboard")).content.decode()
+        self.assertIn("Bob&#x27;s Bikes", html)
+        self.assertNotIn("Other Outfitters", html)
+
+    def test_a_new_account_is_told_what_to_do_next(self) -> None:
+        self.client.post(reverse("logout"))
+        self.client.post(
+            reverse("signup"),
+            {
+                "email": "new@example.org",
+                "account_name": "Fresh 3PL",
+                "kind": "fulfillment",
+                "timezone": "UTC",
+                "password1": "fresh-start-77",
+                "password2": "fresh-start-77",
+            },
+        )
+        page = self.client.get(reverse("dashboard"))
+        self.assertContains(page, "Next steps")
+        self.assertContains(page, reverse("merchant_create"))

@@ -1,0 +1,23 @@
+"""Test settings: the production settings, pointed at the local PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub")
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
+# A fixed test key (never used outside tests); rotation tests add a second one.
+os.environ.setdefault("FIELD_ENCRYPTION_KEY", "3hqP7nY1Zk0x5t0Jb9dQm2Qh7v6o0l8wKpR4cS1uE2A=")
+os.environ.setdefault(
+    "HUB_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
+)
+
+from integration_manager.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

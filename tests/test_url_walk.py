@@ -1,0 +1,112 @@
+"""Every URL with an object id: charlie gets 404 on alice's objects, bob on the other merchant's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import Invitation, Membership, User
+from accounts.services import invitation_create
+from tests.base import BaseTestCase
+
+# Parameters that are not object ids (one-time tokens) and the admin, which is for superusers.
+NOT_OBJECT_PARAMS = {"uidb64", "token"}
+SKIPPED_NAMESPACES = {"admin"}
+
+
+def object_url_patterns() -> Iterator[tuple[str, list[str]]]:
+    """(qualified URL name, parameter names) of every named pattern with parameters."""
+
+    def walk(patterns: list, namespace: str | None) -> Iterator[tuple[str, list[str]]]:
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                if entry.namespace in SKIPPED_NAMESPACES:
+                    continue
+                inner = entry.namespace if entry.namespace else namespace
+                if namespace and entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}"
+                yield from walk(entry.url_patterns, inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                params = list(entry.pattern.converters)
+                if params and not set(params) <= NOT_OBJECT_PARAMS:
+                    name = f"{namespace}:{entry.name}" if namespace else entry.name
+                    yield name, params
+
+    yield from walk(get_resolver().url_patterns, None)
+
+
+class UrlWalkTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        # Each parameter maps to one of alice's objects (for the charlie walk) and to one of
+        # the other merchant's objects in alice's account (for the bob walk).
+        self.alice_objects: dict[str, Callable[[], int]] = {}
+        self.other_merchant_objects: dict[str, Callable[[], int]] = {}
+        other_merchant_user = User.objects.create_user(email="olga@example.org", password="x")
+        bob_membership_of_other = Membership.objects.create(
+            user=other_merchant_user,
+            account=self.alices_account,
+            role="merchant_user",
+            merchant=self.other_merchant,
+        )
+        self.register("merchant_id", self.bobs_merchant.id, self.other_merchant.id)
+        self.register("membership_id", self.bob_membership.id, bob_membership_of_other.id)
+        invitation, _ = invitation_create(
+            account=self.alices_account,
+            email="new.merchant.user@example.org",
+            role="merchant_user",
+            merchant=self.other_merchant,
+            invited_by=self.alice,
+        )
+        self.register("invitation_id", invitation.id, invitation.id)
+
+    def register(self, param: str, alice_id: int, other_merchant_id: int | None) -> None:
+        self.alice_objects[param] = alice_id
+        if other_merchant_id is not None:
+            self.other_merchant_objects[param] = other_merchant_id
+
+    def url_for(self, name: str, params: list[str], objects: dict[str, int]) -> str:
+        missing = [param for param in params if param not in objects]
+        self.assertFalse(
+            missing,
+            f"{name} takes {missing}: add an object for it in tests/test_url_walk.py",
+        )
+        return reverse(name, kwargs={param: objects[param] for param in params})
+
+    def test_it_walks_some_urls(self) -> None:
+        names = [name for name, _ in object_url_patterns()]
+        self.assertIn("merchant_edit", names)
+        self.assertIn("invitation_revoke", names)
+
+    def test_alice_reaches_her_objects(self) -> None:
+        # So that charlie's 404 means "not yours", not "broken".
+        self.client.force_login(self.alice)
+        for name, params in object_url_patterns():
+            url = self.url_for(name, params, self.alice_objects)
+            response = self.client.get(url)
+            self.assertIn(response.status_code, (200, 302, 405), f"alice GET {url}")
+            self.assertNotEqual(response.status_code, 404, f"alice GET {url}")
+
+    def test_charlie_gets_404_for_every_object_of_alice(self) -> None:
+        self.client.force_login(self.charlie)
+        for name, params in object_url_patterns():
+            url = self.url_for(name, params, self.alice_objects)
+            get = self.client.get(url)
+            post = self.client.post(url, {})
+            self.assertIn(get.status_code, (404, 405), f"charlie GET {url}")
+            self.assertEqual(post.status_code, 404, f"charlie POST {url}")
+
+    def test_bob_never_reaches_the_other_merchant(self) -> None:
+        self.client.force_login(self.bob)
+        for name, params in object_url_patterns():
+            objects = {**self.alice_objects, **self.other_merchant_objects}
+            url = self.url_for(name, params, objects)
+            for response in (self.client.get(url), self.client.post(url, {})):
+                self.assertIn(response.status_code, (403, 404, 405), f"bob {url}")
+
+    def test_invitation_state_is_untouched_by_charlie(self) -> None:
+        self.client.force_login(self.charlie)
+        invitation_id = self.alice_objects["invitation_id"]
+        self.client.post(reverse("invitation_revoke", args=[invitation_id]))
+        self.assertIsNone(Invitation.objects.get(id=invitation_id).revoked_at)

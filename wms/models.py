@@ -1,0 +1,107 @@
+"""The account's one WMS connection, its ship methods, and ship-method and SCAC mapping."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from accounts.models import Account, Merchant
+from carts.models import CartConnection
+from integration_manager.connection_state import ConnectionState
+from integration_manager.fields import EncryptedJSONField
+
+
+class WmsConnection(ConnectionState):
+    """Where the account's orders go, and where shipments and inventory come from."""
+
+    tenant_merchant_field = None  # the warehouse's; merchant users never see it
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="wms")
+    connector_key = models.CharField("WMS type", max_length=40)
+    label = models.CharField(max_length=200)
+    credentials = EncryptedJSONField()
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "WMS connection"
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class WmsShipMethod(models.Model):
+    """A ship method the WMS accepts: the target side of ship-method mapping."""
+
+    tenant_merchant_field = None
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="wms_ship_methods")
+    code = models.CharField(max_length=100)
+    description = models.CharField(max_length=200, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["carrier", "code"]
+        verbose_name = "WMS ship method"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "code"], name="wms_ship_method_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.description})" if self.description else self.code
+
+
+class ShipMethodMap(models.Model):
+    """A cart's ship code and the WMS code it becomes; an empty wms_code is unmapped."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(
+        CartConnection, on_delete=models.CASCADE, related_name="ship_method_maps"
+    )
+    cart_code = models.CharField(max_length=200)
+    cart_description = models.CharField(max_length=200, blank=True)
+    wms_code = models.CharField(max_length=100, blank=True)
+    # Send the cart's code to the WMS unchanged (a WMS that maps codes itself).
+    passthrough = models.BooleanField(default=False)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["cart_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "cart_code"], name="ship_method_map_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "cart"], name="ship_method_map_account")]
+
+    def __str__(self) -> str:
+        return f"{self.cart_code} → {self.wms_code or ('as is' if self.passthrough else '?')}"
+
+    @property
+    def is_mapped(self) -> bool:
+        return self.passthrough or bool(self.wms_code)
+
+
+class ScacMap(models.Model):
+    """The carrier name the WMS reports, and the SCAC and name the carts should get."""
+
+    tenant_merchant_field = None
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scac_maps")
+    wms_carrier = models.CharField("WMS carrier", max_length=100)
+    scac = models.CharField("SCAC", max_length=10, blank=True)
+    cart_carrier = models.CharField("carrier name for carts", max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["wms_carrier"]
+        verbose_name = "SCAC mapping"
+        constraints = [
+            models.UniqueConstraint(fields=["account", "wms_carrier"], name="scac_map_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.wms_carrier} → {self.scac or self.cart_carrier}"
