@@ -1,0 +1,3 @@
+"""BigCommerce: v2 orders and shipments, v3 catalog and inventory, signed webhooks."""
+
+from __future__ import annotations
