@@ -19,7 +19,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed-run
 
 ## run: the embedded default (SQLite + a file broker under var/, web + worker + beat, demo data)
+# The demo shows an order go from new to confirmed in well under a minute: it ticks and
+# polls more often than production does (set either variable to override).
 run: $(VENV)/.installed-run var/local.env
+	DISPATCH_INTERVAL_SECONDS=$${DISPATCH_INTERVAL_SECONDS:-5} \
+	AUTOMATIC_POLL_SECONDS=$${AUTOMATIC_POLL_SECONDS:-10} \
 	$(BIN)/python manage.py embedded
 
 # The embedded mode's own keys, made once on this machine and never committed.

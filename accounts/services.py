@@ -24,6 +24,8 @@ from accounts.models import (
     Role,
     User,
 )
+from jobs.models import ServiceSchedule
+from jobs.services import schedules_ensure_for_merchant, schedules_refresh
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def account_update(*, account: Account, name: str, timezone_name: str) -> Accoun
     return account
 
 
+@transaction.atomic
 def merchant_create(
     *,
     account: Account,
@@ -68,7 +71,9 @@ def merchant_create(
         raise ValidationError("A merchant account has exactly one merchant.")
     if Merchant.objects.filter(account=account, name__iexact=name).exists():
         raise ValidationError({"name": "A merchant with this name already exists."})
-    return Merchant.objects.create(account=account, name=name, wms_customer_id=wms_customer_id)
+    merchant = Merchant.objects.create(account=account, name=name, wms_customer_id=wms_customer_id)
+    schedules_ensure_for_merchant(merchant=merchant)
+    return merchant
 
 
 def merchant_update(
@@ -85,6 +90,7 @@ def merchant_update(
     merchant.wms_customer_id = wms_customer_id
     merchant.is_active = is_active
     merchant.save(update_fields=["name", "wms_customer_id", "is_active"])
+    schedules_refresh(ServiceSchedule.objects.filter(merchant=merchant))
     return merchant
 
 

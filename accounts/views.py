@@ -9,6 +9,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -26,6 +27,7 @@ from accounts.forms import (
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.models import Invitation, Membership, Merchant, Role, User
 from accounts.tenancy import member_required, scoped
+from jobs.selectors import merchant_service_rows
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -189,6 +191,8 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "invite_form": MerchantUserForm(),
         "users": merchant.memberships.select_related("user").order_by("user__email"),
         "invitations": merchant.invitations.filter(accepted_at=None, revoked_at=None),
+        "rows": merchant_service_rows(merchant),
+        "now": timezone.now(),
     }
     return render(request, "accounts/merchant_form.html", context)
 

@@ -20,6 +20,14 @@ class Alert(models.Model):
     merchant = models.ForeignKey(
         Merchant, on_delete=models.CASCADE, null=True, blank=True, related_name="alerts"
     )
+    # The cart the alert is about, if any: its page lists it, fixing the cart resolves it.
+    cart = models.ForeignKey(
+        "carts.CartConnection",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="alerts",
+    )
     kind = models.CharField(max_length=50)
     subject = models.CharField(max_length=200)
     message = models.TextField()

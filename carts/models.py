@@ -34,6 +34,22 @@ class CartConnection(ConnectionState):
     reference_prefix = models.CharField(max_length=12)
     credentials = EncryptedJSONField()
     settings = models.JSONField(default=dict, blank=True)
+    # Hold orders whose ship code has no WMS mapping (and alert) instead of sending the code as is.
+    reject_unmapped_ship_methods = models.BooleanField(
+        "reject unmapped ship methods",
+        default=False,
+        help_text="Hold an order whose ship method is not mapped, and raise an alert. "
+        "Off: the cart's code goes to the WMS as it is.",
+    )
+    # Which WMS location's stock is pushed to this cart; empty: the sum of all enabled ones.
+    inventory_location = models.ForeignKey(
+        "inventory.Location",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whose stock this cart gets. Empty: all enabled locations added up.",
+    )
     # Where the next order download starts; moved in the same transaction as the orders.
     cursor = models.TextField(blank=True, default="")
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("HUB_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -142,6 +143,8 @@ if not CELERY_BROKER_URL:
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without this kombu keeps its exchange table in ./control, in the working tree.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -160,7 +163,24 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # The dispatcher tick (seconds) and how often "Automatic" polls a source that has no push.
 DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=30.0)
-AUTOMATIC_POLL_SECONDS = env.int("AUTOMATIC_POLL_SECONDS", default=120)
+AUTOMATIC_POLL_SECONDS = env.int("AUTOMATIC_POLL_SECONDS", default=60)
+# A schedule claimed longer ago than this belongs to a dead worker (runs are bounded by
+# the hard time limit, so this never frees a run that is still going).
+JOB_REAP_AFTER_SECONDS = env.int("JOB_REAP_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
+# One beat entry: the dispatcher tick. Every schedule lives in the database, not in beat.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch": {
+        "task": "jobs.dispatch",
+        "schedule": DISPATCH_INTERVAL_SECONDS,
+        # Ticks that nobody picked up are worthless later: do not let them pile up.
+        "options": {"expires": DISPATCH_INTERVAL_SECONDS},
+    },
+}
+# Ticks are short and must not wait behind connector work: their own queue. A worker
+# started without -Q consumes both.
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("dispatch"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"jobs.dispatch": {"queue": "dispatch"}}
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -1,4 +1,4 @@
-"""The project's URLs: each app's own urls under its prefix."""
+"""The project's URLs: each app's own urls."""
 
 from __future__ import annotations
 
@@ -8,5 +8,9 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("orders.urls")),
     path("", include("accounts.urls")),
+    path("", include("carts.urls")),
+    path("", include("wms.urls")),
+    path("", include("jobs.urls")),
+    path("", include("alerts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 
-from django.db.models import Count
+from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, Merchant
 from accounts.tenancy import scoped
@@ -41,3 +42,100 @@ def order_counts_by_merchant(membership: Membership) -> list[MerchantCounts]:
         if row["merchant_id"] in rows:
             rows[row["merchant_id"]].by_status[row["status"]] = row["count"]
     return list(rows.values())
+
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    merchant_id: int | None = None
+    cart_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    search: str = ""
+
+
+def order_list(membership: Membership, filters: OrderFilters) -> QuerySet[Order]:
+    """Orders the member may see, filtered; canceled ones only when asked for by status."""
+    orders = scoped(Order.objects.all(), membership)
+    if filters.status:
+        orders = orders.filter(status=filters.status)
+    else:
+        orders = orders.exclude(status=OrderStatus.CANCELED)
+    if filters.merchant_id:
+        orders = orders.filter(merchant_id=filters.merchant_id)
+    if filters.cart_id:
+        orders = orders.filter(cart_id=filters.cart_id)
+    zone = membership.account.zone
+    if filters.date_from:
+        orders = orders.filter(ordered_at__gte=datetime.combine(filters.date_from, time.min, zone))
+    if filters.date_to:
+        orders = orders.filter(ordered_at__lte=datetime.combine(filters.date_to, time.max, zone))
+    search = filters.search.strip()
+    if search:
+        # Numbers and references hit their index; a name or e-mail is a contains match.
+        number = search.lstrip("#")
+        orders = orders.filter(
+            Q(order_number__in=[search, f"#{number}", number])
+            | Q(cust_ref=search.upper())
+            | Q(source_order_id=number)
+            | Q(ship_name__icontains=search)
+            | Q(email__iexact=search)
+        )
+    return orders.select_related("merchant", "cart")
+
+
+@dataclass
+class OrderPage:
+    orders: list[Order]
+    next_key: str | None
+    previous_key: str | None
+
+
+def _key(order: Order) -> str:
+    return f"{order.ordered_at.isoformat()}_{order.id}"
+
+
+def _parse_key(key: str) -> tuple[datetime, int] | None:
+    moment, _, order_id = key.rpartition("_")
+    try:
+        return datetime.fromisoformat(moment), int(order_id)
+    except ValueError:
+        return None
+
+
+def order_page(orders: QuerySet[Order], *, after: str = "", before: str = "") -> OrderPage:
+    """Keyset pagination, newest first: a page costs the same on page 1 and page 20,000."""
+    after_key = _parse_key(after) if after else None
+    before_key = _parse_key(before) if before else None
+    if before_key:
+        moment, order_id = before_key
+        rows = list(
+            orders.filter(
+                Q(ordered_at__gt=moment) | Q(ordered_at=moment, id__gt=order_id)
+            ).order_by("ordered_at", "id")[: PAGE_SIZE + 1]
+        )
+        has_more_newer = len(rows) > PAGE_SIZE
+        rows = list(reversed(rows[:PAGE_SIZE]))
+        return OrderPage(
+            orders=rows,
+            next_key=_key(rows[-1]) if rows else None,
+            previous_key=_key(rows[0]) if rows and has_more_newer else None,
+        )
+    if after_key:
+        moment, order_id = after_key
+        orders = orders.filter(Q(ordered_at__lt=moment) | Q(ordered_at=moment, id__lt=order_id))
+    rows = list(orders.order_by("-ordered_at", "-id")[: PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    return OrderPage(
+        orders=rows,
+        next_key=_key(rows[-1]) if rows and has_more else None,
+        previous_key=_key(rows[0]) if rows and after_key else None,
+    )
+
+
+def order_detail_for(membership: Membership) -> QuerySet[Order]:
+    return scoped(Order.objects.all(), membership).select_related("merchant", "cart")

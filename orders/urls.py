@@ -6,4 +6,7 @@ from orders import views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("orders/", views.order_index, name="order_list"),
+    path("orders/<int:order_id>/", views.order_detail, name="order_detail"),
+    path("orders/<int:order_id>/<slug:action>/", views.order_action, name="order_action"),
 ]

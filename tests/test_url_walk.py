@@ -8,10 +8,16 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership, User
 from accounts.services import invitation_create
+from alerts.models import Alert
+from jobs.models import JobRun
 from tests.base import BaseTestCase
+from tests.objects import create_cart, create_order, create_wms
+from wms.models import WmsShipMethod
 
 # Parameters that are not object ids (one-time tokens) and the admin, which is for superusers.
 NOT_OBJECT_PARAMS = {"uidb64", "token"}
+# Parameters that name a kind of thing, not an object: any valid value will do.
+FIXED_PARAMS = {"action": "resend", "connector_key": "sandbox"}
 SKIPPED_NAMESPACES = {"admin"}
 
 
@@ -29,7 +35,7 @@ def object_url_patterns() -> Iterator[tuple[str, list[str]]]:
                 yield from walk(entry.url_patterns, inner)
             elif isinstance(entry, URLPattern) and entry.name:
                 params = list(entry.pattern.converters)
-                if params and not set(params) <= NOT_OBJECT_PARAMS:
+                if set(params) - NOT_OBJECT_PARAMS - set(FIXED_PARAMS):
                     name = f"{namespace}:{entry.name}" if namespace else entry.name
                     yield name, params
 
@@ -60,6 +66,51 @@ class UrlWalkTests(BaseTestCase):
             invited_by=self.alice,
         )
         self.register("invitation_id", invitation.id, invitation.id)
+        # The order loop's objects: alice's account has a WMS, each merchant a cart.
+        create_wms(self.alices_account)
+        bobs_cart = create_cart(self.bobs_merchant, prefix="BOB-")
+        other_cart = create_cart(self.other_merchant, prefix="OTH-")
+        self.register("cart_id", bobs_cart.id, other_cart.id)
+        bobs_order = create_order(bobs_cart, status="error", error_reason="test")
+        other_order = create_order(other_cart, status="error", error_reason="test")
+        self.register("order_id", bobs_order.id, other_order.id)
+        self.register(
+            "schedule_id",
+            bobs_cart.schedules.first().id,
+            other_cart.schedules.first().id,
+        )
+        bobs_run = JobRun.objects.create(
+            account=self.alices_account,
+            merchant=self.bobs_merchant,
+            cart=bobs_cart,
+            service="order_download",
+            trigger="manual",
+        )
+        other_run = JobRun.objects.create(
+            account=self.alices_account,
+            merchant=self.other_merchant,
+            cart=other_cart,
+            service="order_download",
+            trigger="manual",
+        )
+        self.register("job_run_id", bobs_run.id, other_run.id)
+        bobs_alert = Alert.objects.create(
+            account=self.alices_account,
+            merchant=self.bobs_merchant,
+            kind="k",
+            subject="b",
+            message="m",
+        )
+        other_alert = Alert.objects.create(
+            account=self.alices_account,
+            merchant=self.other_merchant,
+            kind="k",
+            subject="o",
+            message="m",
+        )
+        self.register("alert_id", bobs_alert.id, other_alert.id)
+        method = WmsShipMethod.objects.create(account=self.alices_account, code="UPS-GND")
+        self.register("ship_method_id", method.id, method.id)
 
     def register(self, param: str, alice_id: int, other_merchant_id: int | None) -> None:
         self.alice_objects[param] = alice_id
@@ -67,17 +118,30 @@ class UrlWalkTests(BaseTestCase):
             self.other_merchant_objects[param] = other_merchant_id
 
     def url_for(self, name: str, params: list[str], objects: dict[str, int]) -> str:
-        missing = [param for param in params if param not in objects]
+        missing = [param for param in params if param not in objects and param not in FIXED_PARAMS]
         self.assertFalse(
             missing,
             f"{name} takes {missing}: add an object for it in tests/test_url_walk.py",
         )
-        return reverse(name, kwargs={param: objects[param] for param in params})
+        values = {**FIXED_PARAMS, **objects}
+        return reverse(name, kwargs={param: values[param] for param in params})
 
     def test_it_walks_some_urls(self) -> None:
         names = [name for name, _ in object_url_patterns()]
-        self.assertIn("merchant_edit", names)
-        self.assertIn("invitation_revoke", names)
+        for name in (
+            "merchant_edit",
+            "invitation_revoke",
+            "cart_detail",
+            "cart_edit",
+            "order_detail",
+            "order_action",
+            "schedule_run",
+            "job_run_detail",
+            "alert_dismiss",
+            "wms_ship_method_delete",
+            "cart_ship_methods",
+        ):
+            self.assertIn(name, names)
 
     def test_alice_reaches_her_objects(self) -> None:
         # So that charlie's 404 means "not yours", not "broken".

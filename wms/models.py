@@ -105,3 +105,31 @@ class ScacMap(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wms_carrier} → {self.scac or self.cart_carrier}"
+
+
+class SandboxWmsOrder(models.Model):
+    """What the sandbox WMS received: it stands in for a warehouse's own database.
+
+    Every delivery is a row, with no unique constraint on purpose: an order sent twice
+    shows up twice here, as it would in a real warehouse, so tests can count them.
+    """
+
+    tenant_merchant_field = None
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant_key = models.CharField(max_length=100)
+    cust_ref = models.CharField(max_length=40)
+    reference = models.CharField(max_length=40)
+    payload = models.JSONField(default=dict)
+    accepted_at = models.DateTimeField(default=timezone.now)
+    ship_after = models.DateTimeField()
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "cust_ref"], name="sandbox_wms_cust_ref"),
+            models.Index(fields=["account", "merchant_key", "ship_after"], name="sandbox_wms_ship"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} ({self.cust_ref})"

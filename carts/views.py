@@ -1,0 +1,223 @@
+"""Cart screens: list, add (connector picker and its form), detail with services, edit, test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.tenancy import member_required, scoped
+from carts import services
+from carts.connectors.base import CartConnector
+from carts.connectors.registry import CART_CONNECTORS
+from carts.forms import CartForm
+from carts.models import CartConnection
+from integration_manager.connector_errors import ConnectorError
+from integration_manager.connectors import ConnectorSettingsForm
+from jobs.models import JobRun, ServiceSchedule
+from jobs.selectors import cart_service_rows
+from wms.models import ShipMethodMap, WmsShipMethod
+from wms.services import ship_method_map_save
+
+
+def cart_list_for(request: HttpRequest):  # type: ignore[no-untyped-def]
+    return scoped(CartConnection.objects.select_related("merchant"), request.membership)
+
+
+def connector_form(
+    connector: type[CartConnector], data: Any = None, *, cart: CartConnection | None = None
+) -> ConnectorSettingsForm:
+    """The connector's own settings form; saved credentials are write-only ("saved")."""
+    initial = dict(cart.settings) if cart is not None else {}
+    return connector.settings_form(
+        data,
+        prefix="settings",
+        initial=initial,
+        secret_fields=connector.secret_fields,
+        saved_secrets=set(cart.credentials) if cart is not None else set(),
+    )
+
+
+@member_required()
+def cart_list(request: HttpRequest) -> HttpResponse:
+    carts = (
+        cart_list_for(request)
+        .annotate(open_alerts=Count("alerts", filter=Q(alerts__resolved_at=None)))
+        .order_by("merchant__name", "label")
+    )
+    last_runs = {
+        (schedule.cart_id, schedule.service): schedule.last_run
+        for schedule in ServiceSchedule.objects.filter(cart__in=carts).select_related("last_run")
+    }
+    rows = [
+        {
+            "cart": cart,
+            "connector": CART_CONNECTORS.find(cart.connector_key),
+            "download": last_runs.get((cart.id, "order_download")),
+            "upload": last_runs.get((cart.id, "shipment_upload")),
+        }
+        for cart in carts
+    ]
+    return render(request, "carts/cart_list.html", {"rows": rows})
+
+
+@member_required("can_edit_credentials")
+def cart_new(request: HttpRequest) -> HttpResponse:
+    return render(request, "carts/cart_new.html", {"connectors": list(CART_CONNECTORS)})
+
+
+@member_required("can_edit_credentials")
+def cart_create(request: HttpRequest, connector_key: str) -> HttpResponse:
+    connector = CART_CONNECTORS.find(connector_key)
+    if connector is None:
+        raise Http404("No such cart type")
+    account_id = request.membership.account_id
+    form = CartForm(
+        request.POST or None,
+        membership=request.membership,
+        initial={"reference_prefix": services.default_reference_prefix(account_id=account_id)},
+    )
+    settings_form = connector_form(connector, request.POST or None)
+    if request.method == "POST" and form.is_valid() and settings_form.is_valid():
+        data = form.cleaned_data
+        try:
+            cart = services.cart_create(
+                merchant=data["merchant"],
+                connector_key=connector.key,
+                label=data["label"],
+                order_source=data["order_source"],
+                reference_prefix=data["reference_prefix"],
+                reject_unmapped_ship_methods=data["reject_unmapped_ship_methods"],
+                settings=settings_form.settings_data(),
+                credentials=settings_form.secrets_data(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                f"Cart “{cart.label}” added; its first order download has started. "
+                "Use Test connection to check the credentials.",
+            )
+            return redirect("cart_detail", cart_id=cart.id)
+    context = {"form": form, "settings_form": settings_form, "connector": connector}
+    return render(request, "carts/cart_form.html", context)
+
+
+@member_required()
+def cart_detail(request: HttpRequest, cart_id: int) -> HttpResponse:
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    rows = cart_service_rows(cart)
+    context = {
+        "cart": cart,
+        "connector": CART_CONNECTORS.find(cart.connector_key),
+        "rows": rows,
+        "alerts": cart.alerts.filter(resolved_at=None)[:5],
+        "unmapped": cart.ship_method_maps.filter(wms_code="", passthrough=False).count(),
+        "recent_runs": JobRun.objects.filter(cart=cart).order_by("-started_at", "-id")[:10],
+        "now": timezone.now(),
+    }
+    return render(request, "carts/cart_detail.html", context)
+
+
+@member_required("can_edit_credentials")
+def cart_edit(request: HttpRequest, cart_id: int) -> HttpResponse:
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    connector = CART_CONNECTORS.find(cart.connector_key)
+    if connector is None:
+        raise Http404("This cart's connector is not installed")
+    form = CartForm(
+        request.POST or None,
+        membership=request.membership,
+        cart=cart,
+        initial={
+            "label": cart.label,
+            "order_source": cart.order_source,
+            "reference_prefix": cart.reference_prefix,
+            "reject_unmapped_ship_methods": cart.reject_unmapped_ship_methods,
+            "inventory_location": cart.inventory_location_id,
+        },
+    )
+    settings_form = connector_form(connector, request.POST or None, cart=cart)
+    if request.method == "POST" and form.is_valid() and settings_form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.cart_update(
+                cart=cart,
+                label=data["label"],
+                order_source=data["order_source"],
+                reference_prefix=data["reference_prefix"],
+                reject_unmapped_ship_methods=data["reject_unmapped_ship_methods"],
+                inventory_location_id=data["inventory_location"].id
+                if data["inventory_location"]
+                else None,
+                settings=settings_form.settings_data(),
+                credentials=settings_form.secrets_data(),
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"Cart “{cart.label}” saved.")
+            return redirect("cart_detail", cart_id=cart.id)
+    context = {"form": form, "settings_form": settings_form, "connector": connector, "cart": cart}
+    return render(request, "carts/cart_form.html", context)
+
+
+@require_POST
+@member_required()
+def cart_test(request: HttpRequest, cart_id: int) -> HttpResponse:
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    try:
+        found = services.cart_test_connection(cart=cart)
+    except ConnectorError as error:
+        messages.error(request, f"Test failed: {error}")
+    else:
+        messages.success(request, f"Test passed. {found}")
+    return redirect("cart_detail", cart_id=cart.id)
+
+
+@require_POST
+@member_required()
+def cart_toggle(request: HttpRequest, cart_id: int) -> HttpResponse:
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    services.cart_set_enabled(cart=cart, enabled=not cart.enabled)
+    messages.success(
+        request,
+        f"Cart “{cart.label}” enabled: its services run on their schedules again."
+        if cart.enabled
+        else f"Cart “{cart.label}” disabled: none of its services run until you enable it.",
+    )
+    return redirect("cart_detail", cart_id=cart.id)
+
+
+@member_required("can_view_wms")
+def cart_ship_methods(request: HttpRequest, cart_id: int) -> HttpResponse:
+    """Map each ship code the cart sent to one of the WMS's ship methods (or pass it as is)."""
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    entries = list(ShipMethodMap.objects.filter(cart=cart).order_by("cart_code"))
+    methods = list(scoped(WmsShipMethod.objects.filter(is_active=True), request.membership))
+    if request.method == "POST":
+        valid_codes = {method.code for method in methods}
+        changed = 0
+        for entry in entries:
+            choice = request.POST.get(f"map-{entry.id}", "")
+            passthrough = choice == "__passthrough__"
+            wms_code = "" if passthrough else choice
+            if wms_code and wms_code not in valid_codes:
+                messages.error(request, f"“{wms_code}” is not one of the WMS's ship methods.")
+                return redirect("cart_ship_methods", cart_id=cart.id)
+            if (entry.wms_code, entry.passthrough) != (wms_code, passthrough):
+                ship_method_map_save(
+                    cart=cart, cart_code=entry.cart_code, wms_code=wms_code, passthrough=passthrough
+                )
+                changed += 1
+        messages.success(request, f"Ship-method mapping saved ({changed} changed).")
+        return redirect("cart_ship_methods", cart_id=cart.id)
+    context = {"cart": cart, "entries": entries, "methods": methods}
+    return render(request, "carts/cart_ship_methods.html", context)

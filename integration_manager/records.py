@@ -1,0 +1,218 @@
+"""Plain records that connectors exchange with the hub: never models, never secrets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from integration_manager.connector_errors import RecordError
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Address:
+    company: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    address_1: str = ""
+    address_2: str = ""
+    address_3: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""
+    phone: str = ""
+    email: str = ""
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part) or self.company
+
+    def as_dict(self) -> dict[str, str]:
+        return {key: value for key, value in self.__dict__.items() if value}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Address:
+        data = data or {}
+        return cls(**{key: str(data.get(key) or "") for key in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
+class OrderLineRecord:
+    """A cart line. price is per unit; discount is per unit pre-tax; addl_discount and tax
+    are for the whole line (CartRover's charge definitions)."""
+
+    sku: str
+    quantity: Decimal
+    price: Decimal = ZERO
+    description: str = ""
+    source_line_id: str = ""
+    discount: Decimal = ZERO
+    addl_discount: Decimal = ZERO
+    tax: Decimal = ZERO
+
+    @property
+    def extended_amount(self) -> Decimal:
+        return (self.price - self.discount) * self.quantity
+
+
+@dataclass(frozen=True)
+class OrderRecord:
+    """An order as the cart sent it, normalised."""
+
+    source_order_id: str
+    order_number: str
+    ordered_at: datetime
+    updated_at: datetime | None
+    ship_to: Address
+    bill_to: Address
+    lines: tuple[OrderLineRecord, ...]
+    ship_code: str = ""
+    ship_description: str = ""
+    currency: str = "USD"
+    sub_total: Decimal | None = None  # None: the sum of the lines' extended amounts
+    order_discount: Decimal = ZERO
+    sales_tax: Decimal = ZERO
+    shipping_handling: Decimal = ZERO
+    grand_total: Decimal | None = None  # None: computed from the charges
+    notes: str = ""
+    canceled: bool = False
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OrderPage:
+    """A page of a download: the orders, the records that could not be read, and the cursor
+    to resume from once this page is stored."""
+
+    orders: list[OrderRecord]
+    failures: list[RecordError] = field(default_factory=list)
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class MerchantRef:
+    """Who an order belongs to at the WMS."""
+
+    id: int
+    name: str
+    wms_customer_id: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryLine:
+    sku: str
+    quantity: Decimal
+    price: Decimal = ZERO
+    description: str = ""
+    line_number: int = 0
+
+
+@dataclass(frozen=True)
+class DeliveryOrder:
+    """An order as the WMS receives it: our reference, mapped ship code, WMS SKUs."""
+
+    cust_ref: str
+    order_number: str
+    order_source: str
+    merchant: MerchantRef
+    ordered_at: datetime
+    ship_to: Address
+    bill_to: Address
+    ship_code: str
+    lines: tuple[DeliveryLine, ...]
+    currency: str = "USD"
+    sub_total: Decimal = ZERO
+    order_discount: Decimal = ZERO
+    sales_tax: Decimal = ZERO
+    shipping_handling: Decimal = ZERO
+    grand_total: Decimal = ZERO
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What the WMS said about one order. ok with a reference, or an error; a permanent
+    error needs a person (bad SKU, bad address), a temporary one is retried."""
+
+    cust_ref: str
+    ok: bool
+    wms_reference: str = ""
+    error: str = ""
+    permanent: bool = True
+
+
+@dataclass(frozen=True)
+class ShipmentLineRecord:
+    sku: str
+    quantity: Decimal
+    source_line_id: str = ""
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    """A package the WMS shipped, named by our order reference."""
+
+    cust_ref: str
+    wms_shipment_ref: str
+    shipped_at: datetime
+    carrier: str = ""
+    method: str = ""
+    tracking_number: str = ""
+    tracking_url: str = ""
+    scac: str = ""
+    cost: Decimal = ZERO
+    lines: tuple[ShipmentLineRecord, ...] = ()
+
+
+@dataclass
+class ShipmentPage:
+    shipments: list[ShipmentRecord]
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class UploadLine:
+    source_line_id: str
+    sku: str
+    quantity: Decimal
+
+
+@dataclass(frozen=True)
+class UploadOrder:
+    """The cart's order a shipment belongs to, as the cart knows it."""
+
+    source_order_id: str
+    order_number: str
+    lines: tuple[UploadLine, ...]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    location_id: str
+    available: int
+    on_hand: int = 0
+    location_name: str = ""
+    updated_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ShipMethodRecord:
+    code: str
+    description: str = ""
+    carrier: str = ""
+
+
+@dataclass(frozen=True)
+class WebhookNotice:
+    """A verified webhook from a cart: its delivery id (for de-duplication), its topic, and
+    the orders it names. It only nudges a download; the download stays the source of truth."""
+
+    delivery_id: str
+    topic: str
+    source_order_ids: tuple[str, ...] = ()

@@ -1,0 +1,50 @@
+"""RunRecorder: what a service run saw and did, as counts and a readable, redacted log."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from integration_manager.redaction import redact
+from jobs.models import JobRun
+
+logger = logging.getLogger(__name__)
+
+MAX_LOG_LINES = 2_000
+
+
+@dataclass
+class RunRecorder:
+    job_run: JobRun
+    seen: int = 0
+    ok: int = 0
+    failed: int = 0
+    skipped: int = 0
+    message: str = ""
+    lines: list[str] = field(default_factory=list)
+    dropped_lines: int = 0
+
+    def log(self, message: str, *args: object) -> None:
+        """Add a line to the run's log (shown on the job run page); secrets are redacted."""
+        text = redact(message % args if args else message)
+        logger.info("job run %s: %s", self.job_run.id, text)
+        if len(self.lines) >= MAX_LOG_LINES:
+            self.dropped_lines += 1
+            return
+        self.lines.append(f"{timezone.now():%H:%M:%S} {text}")
+
+    def count(self, *, seen: int = 0, ok: int = 0, failed: int = 0, skipped: int = 0) -> None:
+        self.seen += seen
+        self.ok += ok
+        self.failed += failed
+        self.skipped += skipped
+
+    def say(self, message: str) -> None:
+        """The one-line summary shown in lists ("12 orders downloaded, 1 skipped")."""
+        self.message = redact(message)
+
+    def text(self) -> str:
+        tail = [f"… {self.dropped_lines} more lines not kept"] if self.dropped_lines else []
+        return "\n".join([*self.lines, *tail])

@@ -1,0 +1,63 @@
+"""Reads of schedules and job runs for screens; the membership comes first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.models import Membership, Merchant
+from accounts.tenancy import scoped
+from carts.models import CartConnection
+from jobs.models import CART_SERVICES, MERCHANT_SERVICES, JobRun, ServiceSchedule
+
+
+def job_run_list(membership: Membership) -> QuerySet[JobRun]:
+    return scoped(JobRun.objects.all(), membership).select_related("merchant", "cart")
+
+
+def schedule_list(membership: Membership) -> QuerySet[ServiceSchedule]:
+    return scoped(ServiceSchedule.objects.all(), membership).select_related(
+        "merchant", "cart", "last_run", "account"
+    )
+
+
+@dataclass
+class ServiceRow:
+    """One service of a cart or merchant: its schedule and its last run."""
+
+    schedule: ServiceSchedule
+    last_run: JobRun | None
+
+
+def service_rows(schedules: QuerySet[ServiceSchedule], order: tuple[str, ...]) -> list[ServiceRow]:
+    by_service = {schedule.service: schedule for schedule in schedules}
+    return [
+        ServiceRow(schedule=by_service[name], last_run=by_service[name].last_run)
+        for name in order
+        if name in by_service
+    ]
+
+
+def with_schedule_forms(rows: list[ServiceRow], *, prefix: str) -> list[ServiceRow]:
+    """Give each row a bound-to-nothing ScheduleForm showing its current frequency."""
+    from jobs.forms import ScheduleForm
+
+    for row in rows:
+        row.form = ScheduleForm(  # type: ignore[attr-defined]
+            initial={"frequency": row.schedule.frequency, "daily_at": row.schedule.daily_at},
+            auto_id=f"id_{prefix}_{row.schedule.service}_%s",
+        )
+    return rows
+
+
+def merchant_service_rows(merchant: Merchant) -> list[ServiceRow]:
+    schedules = ServiceSchedule.objects.filter(merchant=merchant, cart=None).select_related(
+        "last_run", "account"
+    )
+    return with_schedule_forms(service_rows(schedules, MERCHANT_SERVICES), prefix=f"m{merchant.id}")
+
+
+def cart_service_rows(cart: CartConnection) -> list[ServiceRow]:
+    schedules = cart.schedules.select_related("last_run", "account")
+    return with_schedule_forms(service_rows(schedules, CART_SERVICES), prefix=f"c{cart.id}")

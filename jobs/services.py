@@ -1,0 +1,150 @@
+"""Writes for schedules: create them, change their frequency, switch them, trigger them."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.models import Merchant
+from carts.models import CartConnection
+from jobs.models import CART_SERVICES, MERCHANT_SERVICES, Frequency, Service, ServiceSchedule
+from jobs.runner import nudge_dispatcher
+from jobs.schedules import next_run_after
+
+# What a new cart or merchant starts with: Automatic wherever it fits (as Extensiv does),
+# inventory hourly because warehouses count stock slowly.
+DEFAULT_FREQUENCIES = {
+    Service.ORDER_DOWNLOAD: Frequency.AUTOMATIC,
+    Service.SHIPMENT_UPLOAD: Frequency.AUTOMATIC,
+    Service.INVENTORY_UPLOAD: Frequency.AUTOMATIC,
+    Service.ORDER_DELIVERY: Frequency.AUTOMATIC,
+    Service.SHIP_CONFIRM: Frequency.AUTOMATIC,
+    Service.INVENTORY: Frequency.HOURS_1,
+}
+
+
+def schedules_ensure_for_cart(*, cart: CartConnection) -> None:
+    """The cart's three schedules, made once (a second call changes nothing)."""
+    for service in CART_SERVICES:
+        schedule, created = ServiceSchedule.objects.get_or_create(
+            cart=cart,
+            service=service,
+            defaults={
+                "account_id": cart.account_id,
+                "merchant_id": cart.merchant_id,
+                "frequency": DEFAULT_FREQUENCIES[service],
+            },
+        )
+        if created:
+            _reschedule(schedule, run_now=service == Service.ORDER_DOWNLOAD)
+
+
+def schedules_ensure_for_merchant(*, merchant: Merchant) -> None:
+    for service in MERCHANT_SERVICES:
+        schedule, created = ServiceSchedule.objects.get_or_create(
+            merchant=merchant,
+            cart=None,
+            service=service,
+            defaults={"account_id": merchant.account_id, "frequency": DEFAULT_FREQUENCIES[service]},
+        )
+        if created:
+            _reschedule(schedule, run_now=False)
+
+
+def _usable(schedule: ServiceSchedule) -> bool:
+    if not schedule.merchant.is_active:
+        return False
+    if schedule.cart_id is not None:
+        return schedule.cart.is_usable
+    wms = getattr(schedule.account, "wms", None)
+    # No WMS yet: the run itself says so with an alert, instead of staying silent.
+    return wms is None or wms.is_usable
+
+
+def _reschedule(schedule: ServiceSchedule, *, run_now: bool) -> None:
+    now = timezone.now()
+    schedule.enabled = schedule.frequency != Frequency.OFF and _usable(schedule)
+    schedule.next_run_at = (
+        now
+        if run_now and schedule.enabled
+        else next_run_after(
+            now,
+            frequency=schedule.frequency,
+            service=schedule.service,
+            daily_at=schedule.daily_at,
+            zone=schedule.account.zone,
+            seed=schedule.id,
+        )
+    )
+    schedule.save(update_fields=["enabled", "next_run_at", "updated_at"])
+
+
+@transaction.atomic
+def schedule_update(*, schedule: ServiceSchedule, frequency: str, daily_at: time | None) -> None:
+    """Change how often a service runs; the next run is computed from now."""
+    if frequency == Frequency.DAILY and daily_at is None:
+        raise ValidationError({"daily_at": "Choose the time of day for a daily run."})
+    schedule.frequency = frequency
+    schedule.daily_at = daily_at if frequency == Frequency.DAILY else None
+    schedule.save(update_fields=["frequency", "daily_at", "updated_at"])
+    _reschedule(schedule, run_now=frequency == Frequency.AUTOMATIC)
+    if schedule.enabled:
+        nudge_dispatcher()
+
+
+def schedules_refresh(schedules: QuerySet[ServiceSchedule]) -> None:
+    """Recompute whether these schedules may run (a connection paused, enabled, edited)."""
+    for schedule in schedules.select_related("account", "merchant", "cart", "account__wms"):
+        enabled = schedule.frequency != Frequency.OFF and _usable(schedule)
+        if enabled != schedule.enabled:
+            if enabled and schedule.next_run_at is None:
+                _reschedule(schedule, run_now=True)
+            else:
+                ServiceSchedule.objects.filter(id=schedule.id).update(enabled=enabled)
+
+
+def schedules_trigger(
+    *,
+    service: str,
+    merchant_id: int | None = None,
+    cart_ids: list[int] | None = None,
+) -> int:
+    """Automatic: make these schedules due now, in the caller's transaction (an outbox: if the
+    nudge is lost, the next tick still finds them due). Schedules on other frequencies wait."""
+    schedules = ServiceSchedule.objects.filter(service=service, frequency=Frequency.AUTOMATIC)
+    if cart_ids is not None:
+        schedules = schedules.filter(cart_id__in=cart_ids)
+    else:
+        schedules = schedules.filter(merchant_id=merchant_id, cart=None)
+    now = timezone.now()
+    due = schedules.filter(Q(next_run_at__isnull=True) | Q(next_run_at__gt=now)).update(
+        next_run_at=now
+    )
+    if due:
+        nudge_dispatcher()
+    return due
+
+
+def schedule_run_now(*, schedule: ServiceSchedule) -> bool:
+    """Run a service at once, whatever its frequency; False when it is running already."""
+    from jobs.dispatcher import schedule_claim_now
+    from jobs.models import JobRun
+    from jobs.tasks import run_schedule_task
+
+    claimed_at = schedule_claim_now(schedule=schedule)
+    if claimed_at is None:
+        return False
+    transaction.on_commit(
+        lambda: run_schedule_task.apply_async(
+            kwargs={
+                "schedule_id": schedule.id,
+                "claimed_at": claimed_at.isoformat(),
+                "trigger": JobRun.Trigger.MANUAL,
+            }
+        )
+    )
+    return True

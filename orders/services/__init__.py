@@ -1,0 +1,1 @@
+"""The order pipeline: download, delivery, ship confirm, shipment upload, and order actions."""

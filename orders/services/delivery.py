@@ -1,0 +1,412 @@
+"""Order delivery: claim a merchant's due orders, record the attempt, send them to the WMS once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Merchant
+from alerts.services import alerts_raise, alerts_resolve
+from integration_manager.connector_errors import (
+    AuthError,
+    ConnectorError,
+    RateLimited,
+    TransientError,
+)
+from integration_manager.records import (
+    Address,
+    DeliveryLine,
+    DeliveryOrder,
+    DeliveryResult,
+    MerchantRef,
+)
+from jobs.recorder import RunRecorder
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services.events import order_event_write, order_events_write
+from wms.connectors.base import LOOKUP_ORDER, WmsConnector
+from wms.connectors.registry import wms_connector_for
+from wms.models import ShipMethodMap, WmsConnection
+
+BATCH_SIZE = 50
+MAX_BATCHES = 20  # a run sends at most 1,000 orders; more make the schedule due again
+# Orders the WMS would not take are retried with back-off for this long, then need a person.
+RETRY_FOR = timedelta(days=15)
+RETRY_BASE = timedelta(minutes=2)
+RETRY_MAX = timedelta(hours=1)
+
+
+class MissingWms(ConnectorError):
+    """The account has no WMS yet, so there is nowhere to send orders."""
+
+
+def merchant_ref(merchant: Merchant) -> MerchantRef:
+    return MerchantRef(id=merchant.id, name=merchant.name, wms_customer_id=merchant.wms_customer_id)
+
+
+def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:
+    wms = (
+        WmsConnection.objects.select_related("account")
+        .filter(account_id=merchant.account_id)
+        .first()
+    )
+    if wms is None:
+        raise MissingWms(
+            "No WMS is set up, so orders cannot be sent. Choose your WMS under Settings → WMS."
+        )
+    return wms, wms_connector_for(wms)
+
+
+def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
+    """Send the merchant's due `new` orders to the WMS, each at most once."""
+    wms, connector = wms_for(merchant)
+    if not wms.is_usable:
+        run.say(f"The WMS connection is {'paused' if wms.is_paused else 'disabled'}; nothing sent.")
+        return
+    reference = merchant_ref(merchant)
+    _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
+    sent = 0
+    for _ in range(MAX_BATCHES):
+        orders = _claim_batch(merchant=merchant, run=run)
+        if not orders:
+            break
+        sent += _send(orders, connector=connector, reference=reference, run=run)
+    else:
+        from jobs.models import Service
+        from jobs.services import schedules_trigger
+
+        schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=merchant.id)
+    run.say(f"{sent} order(s) sent to the WMS" + (f", {run.failed} failed." if run.failed else "."))
+
+
+def _resolve_unknown_outcomes(
+    *, merchant: Merchant, connector: WmsConnector, reference: MerchantRef, run: RunRecorder
+) -> None:
+    """Orders whose last send had no clear outcome (a timeout, a killed worker): ask the WMS
+    before sending again, so an order it already has is not sent twice."""
+    unknown = list(
+        Order.objects.filter(
+            merchant=merchant, status=OrderStatus.NEW, delivery_started_at__isnull=False
+        ).order_by("id")[: BATCH_SIZE * MAX_BATCHES]
+    )
+    for order in unknown:
+        if not connector.supports(LOOKUP_ORDER):
+            _to_error(
+                order,
+                reason="The WMS did not confirm that it received this order, and it cannot be "
+                "asked. Check the WMS for it; if it is not there, use Resend to WMS.",
+                run=run,
+            )
+            continue
+        wms_reference = connector.lookup_order(order.cust_ref, reference)
+        if wms_reference:
+            moved = Order.objects.filter(id=order.id, status=OrderStatus.NEW).update(
+                status=OrderStatus.AT_WMS,
+                wms_reference=wms_reference[:100],
+                delivered_at=timezone.now(),
+                updated_at=timezone.now(),
+                error_reason="",
+            )
+            if moved:
+                order_event_write(
+                    order,
+                    from_status=OrderStatus.NEW,
+                    to_status=OrderStatus.AT_WMS,
+                    message=f"The last send had no answer; the WMS has it as {wms_reference}, "
+                    "so it was not sent again.",
+                    job_run_id=run.job_run.id,
+                )
+                run.log("Order %s was already at the WMS (%s).", order.order_number, wms_reference)
+                run.count(seen=1, ok=1)
+        else:
+            Order.objects.filter(id=order.id, status=OrderStatus.NEW).update(
+                delivery_started_at=None, delivery_job_run=None
+            )
+            run.log(
+                "Order %s is not at the WMS after an unclear send; it goes again.",
+                order.order_number,
+            )
+
+
+def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
+    now = timezone.now()
+    candidates = list(
+        Order.objects.filter(
+            merchant=merchant,
+            status=OrderStatus.NEW,
+            sending_canceled=False,
+            delivery_started_at=None,
+        )
+        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        .select_related("cart")
+        .order_by("id")[:BATCH_SIZE]
+    )
+    if not candidates:
+        return []
+    lines = _lines_by_order([order.id for order in candidates])
+    maps = _ship_maps(candidates)
+    ready = []
+    for order in candidates:
+        order.delivery_lines = lines.get(order.id, [])  # type: ignore[attr-defined]
+        problem = _problem(order, order.delivery_lines)  # type: ignore[attr-defined]
+        wms_code, ship_problem = _wms_ship_code(order, maps)
+        if problem or ship_problem:
+            _to_error(order, reason=problem or ship_problem, run=run)
+            if ship_problem:
+                _alert_unmapped(order)
+            continue
+        order.wms_ship_code = wms_code
+        ready.append(order)
+    run.count(seen=len(candidates) - len(ready))
+    if not ready:
+        return []
+    # Recorded and committed before the WMS is called: a crash after this point leaves an
+    # order with a start and no outcome, which the next run asks the WMS about.
+    Order.objects.filter(
+        id__in=[order.id for order in ready], status=OrderStatus.NEW, delivery_started_at=None
+    ).update(delivery_started_at=now, delivery_job_run=run.job_run)
+    held = set(
+        Order.objects.filter(
+            id__in=[order.id for order in ready],
+            delivery_job_run=run.job_run,
+            delivery_started_at=now,
+        ).values_list("id", flat=True)
+    )
+    claimed = [order for order in ready if order.id in held]
+    for order in claimed:
+        order.delivery_started_at = now
+    Order.objects.bulk_update(claimed, ["wms_ship_code"])
+    return claimed
+
+
+def _lines_by_order(order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    lines: dict[int, list[OrderLine]] = {}
+    for line in OrderLine.objects.filter(order_id__in=order_ids, filtered=False).order_by(
+        "order_id", "line_number"
+    ):
+        lines.setdefault(line.order_id, []).append(line)
+    return lines
+
+
+def _ship_maps(orders: list[Order]) -> dict[tuple[int, str], ShipMethodMap]:
+    maps = ShipMethodMap.objects.filter(
+        cart_id__in={order.cart_id for order in orders},
+        cart_code__in={order.ship_code for order in orders},
+    )
+    return {(entry.cart_id, entry.cart_code): entry for entry in maps}
+
+
+def _problem(order: Order, lines: list[OrderLine]) -> str:
+    """Why the WMS would refuse this order, in words a person can act on; "" if none."""
+    ship_to = Address.from_dict(order.ship_to)
+    missing = [
+        label
+        for label, value in (
+            ("street address", ship_to.address_1),
+            ("city", ship_to.city),
+            ("postal code", ship_to.zip),
+            ("country", ship_to.country),
+        )
+        if not value
+    ]
+    if not ship_to.name:
+        missing.insert(0, "name")
+    if missing:
+        return (
+            f"The ship-to address has no {', '.join(missing)}. Correct the order in the cart "
+            "(the hub reloads it) or fix it here, then use Resend to WMS."
+        )
+    if not lines:
+        return "The order has no lines to ship. Check it in the cart."
+    if any(line.quantity <= 0 for line in lines):
+        return "A line has no quantity. Check the order in the cart."
+    return ""
+
+
+def _wms_ship_code(order: Order, maps: dict[tuple[int, str], ShipMethodMap]) -> tuple[str, str]:
+    entry = maps.get((order.cart_id, order.ship_code))
+    if entry is not None and entry.wms_code:
+        return entry.wms_code, ""
+    if entry is not None and entry.passthrough:
+        return order.ship_code, ""
+    if order.cart.reject_unmapped_ship_methods:
+        return "", (
+            f"The ship method “{order.ship_code or '(none)'}” has no WMS mapping. Map it on the "
+            "cart's ship methods page; the order is then sent on its own."
+        )
+    return order.ship_code, ""
+
+
+def _alert_unmapped(order: Order) -> None:
+    alerts_raise(
+        account=order.account_id,
+        merchant=order.cart.merchant,
+        cart=order.cart,
+        kind="unmapped_ship_method",
+        subject=f"Unmapped ship method “{order.ship_code}” on {order.cart.label}",
+        message=f"Orders with the ship method “{order.ship_code}” are held because it has no WMS "
+        "mapping. Choose the WMS method for it; the held orders then go to the WMS.",
+        link=f"/carts/{order.cart_id}/ship-methods/",
+    )
+
+
+def _to_error(order: Order, *, reason: str, run: RunRecorder) -> None:
+    before = order.status
+    moved = Order.objects.filter(id=order.id, status=before).update(
+        status=OrderStatus.ERROR,
+        error_reason=reason,
+        delivery_started_at=None,
+        delivery_job_run=None,
+        updated_at=timezone.now(),
+    )
+    if moved:
+        order_event_write(
+            order,
+            from_status=before,
+            to_status=OrderStatus.ERROR,
+            message=reason,
+            job_run_id=run.job_run.id,
+        )
+        run.log("Order %s held: %s", order.order_number, reason)
+        run.count(failed=1)
+
+
+def _delivery_order(order: Order, reference: MerchantRef) -> DeliveryOrder:
+    return DeliveryOrder(
+        cust_ref=order.cust_ref,
+        order_number=order.order_number,
+        order_source=order.cart.order_source,
+        merchant=reference,
+        ordered_at=order.ordered_at,
+        ship_to=Address.from_dict(order.ship_to),
+        bill_to=Address.from_dict(order.bill_to or order.ship_to),
+        ship_code=order.wms_ship_code,
+        lines=tuple(
+            DeliveryLine(
+                sku=line.wms_sku or line.sku,
+                quantity=line.quantity,
+                price=line.price,
+                description=line.description,
+                line_number=line.line_number,
+            )
+            for line in order.delivery_lines  # type: ignore[attr-defined]
+        ),
+        currency=order.currency,
+        sub_total=order.sub_total,
+        order_discount=order.order_discount,
+        sales_tax=order.sales_tax,
+        shipping_handling=order.shipping_handling,
+        grand_total=order.grand_total,
+        notes=order.notes,
+    )
+
+
+def _release(orders: list[Order], **updates: object) -> None:
+    Order.objects.filter(id__in=[order.id for order in orders], status=OrderStatus.NEW).update(
+        delivery_started_at=None, delivery_job_run=None, **updates
+    )
+
+
+def _send(
+    orders: list[Order], *, connector: WmsConnector, reference: MerchantRef, run: RunRecorder
+) -> int:
+    run.count(seen=len(orders))
+    try:
+        results = connector.deliver_orders([_delivery_order(order, reference) for order in orders])
+    except RateLimited as limited:
+        # Refused before it was accepted: nothing reached the WMS.
+        _release(orders, not_before=timezone.now() + timedelta(seconds=limited.retry_after))
+        raise
+    except AuthError:
+        _release(orders)
+        raise
+    except TransientError:
+        # Maybe accepted, maybe not: the claims stay, and the next run asks the WMS.
+        run.log("No clear answer from the WMS for %s order(s); the next run checks.", len(orders))
+        raise
+    by_ref = {result.cust_ref: result for result in results}
+    return _record_results(orders, by_ref, run=run)
+
+
+def _record_results(
+    orders: list[Order], results: dict[str, DeliveryResult], *, run: RunRecorder
+) -> int:
+    now = timezone.now()
+    delivered, retry, refused = [], [], []
+    for order in orders:
+        result = results.get(order.cust_ref)
+        if result is None:
+            continue  # no word on it: the claim stays, and the next run asks the WMS
+        if result.ok:
+            order.wms_reference = result.wms_reference[:100]
+            delivered.append(order)
+        elif result.permanent:
+            refused.append((order, result.error))
+        else:
+            retry.append((order, result.error))
+    if delivered:
+        Order.objects.bulk_update(delivered, ["wms_reference"])
+        Order.objects.filter(
+            id__in=[order.id for order in delivered], status=OrderStatus.NEW
+        ).update(
+            status=OrderStatus.AT_WMS,
+            delivered_at=now,
+            updated_at=now,
+            error_reason="",
+            not_before=None,
+        )
+        order_events_write(
+            delivered,
+            from_status=OrderStatus.NEW,
+            to_status=OrderStatus.AT_WMS,
+            message="Sent to the WMS.",
+            job_run_id=run.job_run.id,
+        )
+        run.count(ok=len(delivered))
+        for order in delivered:
+            run.log(
+                "Order %s sent (%s).", order.order_number, order.wms_reference or "no reference"
+            )
+    for order, error in refused:
+        Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
+        _to_error(order, reason=f"The WMS refused the order: {error}", run=run)
+    for order, error in retry:
+        _retry_later(order, error=error, now=now, run=run)
+    if delivered:
+        alerts_resolve(account_id=orders[0].account_id, kind="delivery_gave_up")
+    return len(delivered)
+
+
+def _retry_later(order: Order, *, error: str, now, run: RunRecorder) -> None:  # type: ignore[no-untyped-def]
+    first_failed = order.first_failed_at or now
+    failures = order.failed_sends + 1
+    if now - first_failed >= RETRY_FOR:
+        Order.objects.filter(id=order.id).update(failed_sends=failures)
+        _to_error(order, reason=f"The WMS did not take the order for 15 days: {error}", run=run)
+        alerts_raise(
+            account=order.account_id,
+            merchant=order.cart.merchant,
+            cart=order.cart,
+            kind="delivery_gave_up",
+            subject=f"Order {order.order_number} could not be sent for 15 days",
+            message=error,
+            link=f"/orders/{order.id}/",
+        )
+        return
+    wait = min(RETRY_MAX, RETRY_BASE * 2 ** min(failures - 1, 10))
+    Order.objects.filter(id=order.id, status=OrderStatus.NEW).update(
+        failed_sends=failures,
+        first_failed_at=first_failed,
+        not_before=now + wait,
+        delivery_started_at=None,
+        delivery_job_run=None,
+        error_reason=error,
+    )
+    run.log(
+        "Order %s not taken (%s); trying again in %s min.",
+        order.order_number,
+        error,
+        int(wait.total_seconds() // 60),
+    )
+    run.count(failed=1)

@@ -1,0 +1,276 @@
+"""Order download: fetch pages from the cart, store each order once, move the cursor with them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from alerts.services import alerts_raise
+from carts.connectors.registry import cart_connector_for
+from carts.models import CartConnection
+from integration_manager.connector_errors import RecordError
+from integration_manager.records import OrderPage, OrderRecord
+from jobs.models import Service
+from jobs.recorder import RunRecorder
+from jobs.services import schedules_trigger
+from orders.models import Order, OrderLine, OrderStatus
+from orders.services.events import order_events_write
+from orders.upsert import orders_upsert
+from wms.models import ShipMethodMap
+
+ZERO = Decimal("0")
+
+
+def orders_download(*, cart: CartConnection, run: RunRecorder) -> None:
+    """Download what changed in the cart since its cursor, page by page.
+
+    Each page is stored in one transaction together with the cursor after it, so a crash
+    between pages loses nothing and repeats nothing: the next run starts after the last
+    stored page (minus the overlap, which the upsert absorbs).
+    """
+    connector = cart_connector_for(cart)
+    inserted = updated = 0
+    for page in connector.fetch_orders(cart.cursor or None):
+        page_inserted, page_updated = order_page_store(cart=cart, page=page, run=run)
+        inserted += page_inserted
+        updated += page_updated
+        if page.cursor:
+            cart.cursor = page.cursor
+    run.say(
+        f"{inserted} new order(s), {updated} updated"
+        + (f", {run.skipped} skipped" if run.skipped else "")
+        + f" ({run.seen} read)."
+    )
+
+
+@transaction.atomic
+def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder) -> tuple[int, int]:
+    """Store one page: its orders once, their lines and events, new ship codes, the cursor."""
+    run.count(seen=len(page.orders) + len(page.failures))
+    for failure in page.failures:
+        _skip(run, failure)
+    records: dict[str, OrderRecord] = {}
+    now = timezone.now()
+    for record in page.orders:
+        try:
+            _check(record)
+        except RecordError as failure:
+            _skip(run, failure)
+            continue
+        # The same order twice on a page (it changed while the cart paged): keep the newest.
+        kept = records.get(record.source_order_id)
+        if kept is None or _changed_at(record) >= _changed_at(kept):
+            records[record.source_order_id] = record
+    orders = [_order_from_record(cart, record, now) for record in records.values()]
+    rows = orders_upsert(orders)
+    by_source = {order.source_order_id: order for order in orders}
+    new_orders, refreshed = [], []
+    for row in rows:
+        order = by_source[row.key]
+        order.id = row.id
+        (new_orders if row.inserted else refreshed).append(order)
+    if refreshed:
+        OrderLine.objects.filter(order_id__in=[order.id for order in refreshed]).delete()
+    OrderLine.objects.bulk_create(
+        [
+            line
+            for order in new_orders + refreshed
+            for line in _lines_from_record(order, records[order.source_order_id])
+        ]
+    )
+    order_events_write(
+        [order for order in new_orders if order.status == OrderStatus.NEW],
+        from_status="",
+        to_status=OrderStatus.NEW,
+        message=f"Downloaded from {cart.label}.",
+        job_run_id=run.job_run.id,
+    )
+    order_events_write(
+        [order for order in new_orders if order.status == OrderStatus.CANCELED],
+        from_status="",
+        to_status=OrderStatus.CANCELED,
+        message=f"Downloaded from {cart.label}, already canceled there: it will not be sent.",
+        job_run_id=run.job_run.id,
+    )
+    order_events_write(
+        refreshed,
+        from_status=OrderStatus.NEW,
+        to_status=OrderStatus.NEW,
+        message="Changed in the cart before it was sent: updated.",
+        job_run_id=run.job_run.id,
+    )
+    _apply_cancellations(cart, [r for r in records.values() if r.canceled], run)
+    _remember_ship_codes(cart, records.values())
+    if page.cursor:
+        CartConnection.objects.filter(id=cart.id).update(cursor=page.cursor)
+    if any(order.status == OrderStatus.NEW for order in new_orders) or refreshed:
+        schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=cart.merchant_id)
+    for order in new_orders:
+        run.log("Order %s downloaded (%s).", order.order_number, order.cust_ref)
+    run.count(ok=len(new_orders) + len(refreshed))
+    return len(new_orders), len(refreshed)
+
+
+def _skip(run: RunRecorder, failure: RecordError) -> None:
+    run.log("Order %s skipped: %s", failure.record_ref or "(no id)", failure)
+    run.count(skipped=1)
+
+
+def _check(record: OrderRecord) -> None:
+    if not record.source_order_id:
+        raise RecordError("The cart sent an order without an id.", record_ref="")
+    if record.ordered_at is None or record.ordered_at.tzinfo is None:
+        raise RecordError(
+            "The order has no date (or one without a time zone).", record_ref=record.source_order_id
+        )
+
+
+def _changed_at(record: OrderRecord):  # type: ignore[no-untyped-def]
+    return record.updated_at or record.ordered_at
+
+
+def cust_ref_for(cart: CartConnection, source_order_id: str) -> str:
+    """The short reference the WMS gets: unique in the account because prefixes are."""
+    return f"{cart.reference_prefix}{source_order_id}"[:40]
+
+
+def _order_from_record(cart: CartConnection, record: OrderRecord, now) -> Order:  # type: ignore[no-untyped-def]
+    sub_total = record.sub_total
+    if sub_total is None:
+        sub_total = sum((line.extended_amount for line in record.lines), ZERO)
+    grand_total = record.grand_total
+    if grand_total is None:
+        grand_total = (
+            sub_total + record.sales_tax + record.shipping_handling - record.order_discount
+        )
+    return Order(
+        account_id=cart.account_id,
+        merchant_id=cart.merchant_id,
+        cart_id=cart.id,
+        source_order_id=record.source_order_id,
+        order_number=record.order_number or record.source_order_id,
+        cust_ref=cust_ref_for(cart, record.source_order_id),
+        status=OrderStatus.CANCELED if record.canceled else OrderStatus.NEW,
+        canceled_in_cart_at=now if record.canceled else None,
+        bill_to=record.bill_to.as_dict(),
+        ship_to=record.ship_to.as_dict(),
+        ship_name=record.ship_to.name[:200],
+        email=(record.ship_to.email or record.bill_to.email)[:254],
+        ship_code=record.ship_code[:200],
+        ship_description=record.ship_description[:200],
+        currency=(record.currency or "USD")[:3],
+        sub_total=sub_total,
+        order_discount=record.order_discount,
+        sales_tax=record.sales_tax,
+        shipping_handling=record.shipping_handling,
+        grand_total=grand_total,
+        notes=record.notes,
+        ordered_at=record.ordered_at,
+        source_updated_at=_changed_at(record),
+        created_at=now,
+        updated_at=now,
+        raw=record.raw,
+    )
+
+
+def _lines_from_record(order: Order, record: OrderRecord) -> list[OrderLine]:
+    return [
+        OrderLine(
+            account_id=order.account_id,
+            merchant_id=order.merchant_id,
+            order_id=order.id,
+            line_number=number,
+            source_line_id=line.source_line_id[:100],
+            sku=line.sku[:200],
+            wms_sku=line.sku[:200],
+            description=line.description[:500],
+            quantity=line.quantity,
+            price=line.price,
+            discount=line.discount,
+            addl_discount=line.addl_discount,
+            tax=line.tax,
+            extended_amount=line.extended_amount,
+        )
+        for number, line in enumerate(record.lines, start=1)
+    ]
+
+
+def _apply_cancellations(
+    cart: CartConnection, records: list[OrderRecord], run: RunRecorder
+) -> None:
+    """A cancel in the cart stops an order that was not sent; a sent one needs a person."""
+    if not records:
+        return
+    source_ids = [record.source_order_id for record in records]
+    now = timezone.now()
+    stoppable = list(
+        Order.objects.filter(
+            cart=cart,
+            source_order_id__in=source_ids,
+            status__in=[OrderStatus.NEW, OrderStatus.ERROR],
+            delivery_started_at=None,
+        )
+    )
+    for status in (OrderStatus.NEW, OrderStatus.ERROR):
+        group = [order for order in stoppable if order.status == status]
+        Order.objects.filter(id__in=[order.id for order in group], status=status).update(
+            status=OrderStatus.CANCELED, canceled_in_cart_at=now, updated_at=now
+        )
+        order_events_write(
+            group,
+            from_status=status,
+            to_status=OrderStatus.CANCELED,
+            message="Canceled in the cart before it was sent: it will not be sent.",
+            job_run_id=run.job_run.id,
+        )
+    too_late = list(
+        Order.objects.filter(
+            cart=cart,
+            source_order_id__in=source_ids,
+            canceled_in_cart_at=None,
+        ).exclude(status=OrderStatus.CANCELED)
+    )
+    if not too_late:
+        return
+    Order.objects.filter(id__in=[order.id for order in too_late]).update(canceled_in_cart_at=now)
+    order_events_write(
+        too_late,
+        from_status="",
+        to_status="",
+        message="Canceled in the cart after it was sent to the WMS: cancel it in the WMS.",
+        job_run_id=run.job_run.id,
+    )
+    for order in too_late:
+        alerts_raise(
+            account=order.account_id,
+            merchant=cart.merchant,
+            cart=cart,
+            kind="canceled_after_delivery",
+            subject=(
+                f"Order {order.order_number} was canceled in {cart.label} after it reached the WMS"
+            ),
+            message="The cart canceled this order after the hub sent it to the WMS. "
+            "Cancel it in the WMS before it ships, or tell the merchant it already left.",
+            link=f"/orders/{order.id}/",
+        )
+
+
+def _remember_ship_codes(cart: CartConnection, records) -> None:  # type: ignore[no-untyped-def]
+    """New ship codes join the cart's mapping list, unmapped, for an admin to map."""
+    codes = {record.ship_code: record.ship_description for record in records if record.ship_code}
+    if codes:
+        ShipMethodMap.objects.bulk_create(
+            [
+                ShipMethodMap(
+                    account_id=cart.account_id,
+                    merchant_id=cart.merchant_id,
+                    cart=cart,
+                    cart_code=code[:200],
+                    cart_description=description[:200],
+                )
+                for code, description in codes.items()
+            ],
+            ignore_conflicts=True,
+        )

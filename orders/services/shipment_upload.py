@@ -1,0 +1,167 @@
+"""Shipment upload: send each stored shipment to its cart once; the order is then confirmed."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from alerts.services import alerts_raise
+from carts.connectors.registry import cart_connector_for
+from carts.models import CartConnection
+from integration_manager.connector_errors import AuthError, RateLimited, RecordError, TransientError
+from integration_manager.records import (
+    ShipmentLineRecord,
+    ShipmentRecord,
+    UploadLine,
+    UploadOrder,
+)
+from jobs.recorder import RunRecorder
+from orders.models import Order, OrderStatus, Shipment
+from orders.services.events import order_event_write
+
+BATCH_SIZE = 200
+# A shipment the cart refuses is tried again later, this many times, then needs a person.
+MAX_ATTEMPTS = 6
+RETRY_BASE = timedelta(minutes=10)
+
+
+def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
+    connector = cart_connector_for(cart)
+    now = timezone.now()
+    pending = list(
+        Shipment.objects.filter(cart=cart, uploaded_at=None)
+        .filter(Q(upload_not_before__isnull=True) | Q(upload_not_before__lte=now))
+        .select_related("order")
+        .prefetch_related("lines__order_line", "order__lines")
+        .order_by("id")[:BATCH_SIZE]
+    )
+    for shipment in pending:
+        run.count(seen=1)
+        _upload_one(shipment, connector=connector, run=run)
+    run.say(
+        f"{run.ok} shipment(s) sent to the cart"
+        + (f", {run.failed} refused." if run.failed else ".")
+    )
+
+
+def upload_order_for(order: Order) -> UploadOrder:
+    return UploadOrder(
+        source_order_id=order.source_order_id,
+        order_number=order.order_number,
+        lines=tuple(
+            UploadLine(source_line_id=line.source_line_id, sku=line.sku, quantity=line.quantity)
+            for line in order.lines.all()
+            if line.kit_parent_id is None
+        ),
+        raw=order.raw,
+    )
+
+
+def shipment_record_for(shipment: Shipment) -> ShipmentRecord:
+    return ShipmentRecord(
+        cust_ref=shipment.order.cust_ref,
+        wms_shipment_ref=shipment.wms_shipment_ref,
+        shipped_at=shipment.shipped_at,
+        carrier=shipment.carrier,
+        method=shipment.method,
+        tracking_number=shipment.tracking_number,
+        tracking_url=shipment.tracking_url,
+        scac=shipment.scac,
+        cost=shipment.cost,
+        lines=tuple(
+            ShipmentLineRecord(
+                # The cart knows its own SKU, not the WMS's.
+                sku=line.order_line.sku if line.order_line else line.sku,
+                quantity=line.quantity,
+                source_line_id=line.order_line.source_line_id if line.order_line else "",
+            )
+            for line in shipment.lines.all()
+        ),
+    )
+
+
+def _upload_one(shipment: Shipment, *, connector, run: RunRecorder) -> None:  # type: ignore[no-untyped-def]
+    order = shipment.order
+    upload_order = upload_order_for(order)
+    record = shipment_record_for(shipment)
+    if shipment.upload_started_at is not None:
+        # The last attempt had no clear outcome: ask the cart before creating it again.
+        existing = connector.find_shipment(upload_order, record)
+        if existing:
+            _mark_uploaded(shipment, reference=existing, run=run, note=" (found in the cart)")
+            return
+    started = timezone.now()
+    claimed = Shipment.objects.filter(
+        id=shipment.id, uploaded_at=None, upload_started_at=shipment.upload_started_at
+    ).update(upload_started_at=started)
+    if not claimed:
+        return  # another run has it
+    try:
+        reference = connector.upload_shipment(upload_order, record)
+    except RecordError as refused:
+        _refused(shipment, reason=str(refused), run=run)
+    except (AuthError, RateLimited):
+        Shipment.objects.filter(id=shipment.id).update(upload_started_at=None)
+        raise
+    except TransientError:
+        # Maybe created, maybe not: upload_started_at stays, and the next run asks the cart.
+        raise
+    else:
+        _mark_uploaded(shipment, reference=reference, run=run)
+
+
+def _mark_uploaded(shipment: Shipment, *, reference: str, run: RunRecorder, note: str = "") -> None:
+    now = timezone.now()
+    Shipment.objects.filter(id=shipment.id).update(
+        uploaded_at=now, upload_reference=(reference or "")[:100], upload_error=""
+    )
+    run.log(
+        "Shipment %s of order %s sent to the cart%s.",
+        shipment.tracking_number,
+        shipment.order.order_number,
+        note,
+    )
+    run.count(ok=1)
+    order = shipment.order
+    waiting = Shipment.objects.filter(order=order, uploaded_at=None).exists()
+    if not waiting and Order.objects.filter(id=order.id, status=OrderStatus.SHIPPED).update(
+        status=OrderStatus.CONFIRMED, confirmed_at=now, updated_at=now
+    ):
+        order_event_write(
+            order,
+            from_status=OrderStatus.SHIPPED,
+            to_status=OrderStatus.CONFIRMED,
+            message="Tracking sent to the cart."
+            + (" Some items are still to ship." if order.partially_shipped else ""),
+            job_run_id=run.job_run.id,
+        )
+
+
+def _refused(shipment: Shipment, *, reason: str, run: RunRecorder) -> None:
+    attempts = shipment.upload_attempts + 1
+    Shipment.objects.filter(id=shipment.id).update(
+        upload_error=reason,
+        upload_attempts=attempts,
+        upload_started_at=None,
+        upload_not_before=timezone.now() + RETRY_BASE * 2 ** min(attempts - 1, 8),
+    )
+    run.log(
+        "The cart refused shipment %s of order %s: %s",
+        shipment.tracking_number,
+        shipment.order.order_number,
+        reason,
+    )
+    run.count(failed=1)
+    if attempts >= MAX_ATTEMPTS:
+        order = shipment.order
+        alerts_raise(
+            account=order.account_id,
+            merchant=order.merchant,
+            cart=order.cart,
+            kind="shipment_upload_failed",
+            subject=f"Tracking for order {order.order_number} cannot be sent to the cart",
+            message=f"The cart refused it {attempts} times: {reason}",
+            link=f"/orders/{order.id}/",
+        )

@@ -1,0 +1,5 @@
+"""WMS connectors: importing each module registers it (see docs/connectors.md)."""
+
+from __future__ import annotations
+
+from wms.connectors import sandbox  # noqa: F401

@@ -1,0 +1,130 @@
+"""Writes for the WMS: set it up, refresh its ship methods, map ship methods and carriers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from accounts.models import Account
+from alerts.services import alerts_resolve
+from carts.models import CartConnection
+from jobs.models import ServiceSchedule
+from jobs.services import schedules_refresh
+from wms.connectors.base import FETCH_SHIP_METHODS
+from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
+from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
+
+
+@transaction.atomic
+def wms_save(
+    *,
+    account: Account,
+    connector_key: str,
+    label: str,
+    settings: dict[str, Any],
+    credentials: dict[str, str],
+) -> WmsConnection:
+    """Create the account's WMS or change it; new credentials lift a pause."""
+    connector = WMS_CONNECTORS.get(connector_key)
+    wms = WmsConnection.objects.filter(account=account).first()
+    if wms is None or wms.connector_key != connector_key:
+        if wms is not None:
+            wms.delete()
+        wms = WmsConnection(
+            account=account, connector_key=connector_key, settings=connector.initial_settings()
+        )
+    wms.label = label or connector.label
+    wms.settings = {**wms.settings, **settings}
+    if credentials:
+        wms.credentials = {**wms.credentials, **credentials}
+        wms.paused_at = None
+        wms.paused_reason = ""
+        alerts_resolve(account_id=account.id, kind="wms_auth")
+    wms.save()
+    alerts_resolve(account_id=account.id, kind="wms_missing")
+    schedules_refresh(ServiceSchedule.objects.filter(account=account, cart=None))
+    return wms
+
+
+def wms_test_connection(*, wms: WmsConnection) -> str:
+    return wms_connector_for(wms).test_connection()
+
+
+@transaction.atomic
+def wms_ship_methods_refresh(*, wms: WmsConnection) -> int:
+    """Load the WMS's own list of ship methods (for WMSs that can list them)."""
+    connector = wms_connector_for(wms)
+    if not connector.supports(FETCH_SHIP_METHODS):
+        return 0
+    methods = connector.fetch_ship_methods()
+    WmsShipMethod.objects.bulk_create(
+        [
+            WmsShipMethod(
+                account_id=wms.account_id,
+                code=method.code[:100],
+                description=method.description[:200],
+                carrier=method.carrier[:100],
+            )
+            for method in methods
+        ],
+        update_conflicts=True,
+        unique_fields=["account", "code"],
+        update_fields=["description", "carrier"],
+    )
+    return len(methods)
+
+
+@transaction.atomic
+def ship_method_map_save(
+    *, cart: CartConnection, cart_code: str, wms_code: str, passthrough: bool
+) -> ShipMethodMap:
+    """Map a cart's ship code; orders held for it go to the WMS at the next delivery."""
+    from jobs.models import Service
+    from jobs.services import schedules_trigger
+    from orders.models import Order, OrderStatus
+
+    entry, _ = ShipMethodMap.objects.get_or_create(
+        cart=cart,
+        cart_code=cart_code,
+        defaults={"account_id": cart.account_id, "merchant_id": cart.merchant_id},
+    )
+    entry.wms_code = "" if passthrough else wms_code
+    entry.passthrough = passthrough
+    entry.save()
+    if entry.is_mapped:
+        # Orders held only for this code go back to new: they are sent on their own.
+        held = Order.objects.filter(
+            cart=cart,
+            ship_code=cart_code,
+            status=OrderStatus.ERROR,
+            error_reason__startswith=f"The ship method “{cart_code}” has no WMS mapping",
+        )
+        released = list(held)
+        held.update(status=OrderStatus.NEW, error_reason="")
+        from orders.services.events import order_events_write
+
+        order_events_write(
+            released,
+            from_status=OrderStatus.ERROR,
+            to_status=OrderStatus.NEW,
+            message=f"Ship method “{cart_code}” mapped: the order goes to the WMS.",
+        )
+        alerts_resolve(
+            account_id=cart.account_id,
+            kind="unmapped_ship_method",
+            cart=cart,
+            subject=f"Unmapped ship method “{cart_code}” on {cart.label}",
+        )
+        if released:
+            schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=cart.merchant_id)
+    return entry
+
+
+@transaction.atomic
+def wms_ship_method_remove(*, method: WmsShipMethod) -> None:
+    """Remove a ship method; cart codes mapped to it become unmapped again."""
+    ShipMethodMap.objects.filter(account_id=method.account_id, wms_code=method.code).update(
+        wms_code=""
+    )
+    method.delete()

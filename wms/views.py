@@ -1,0 +1,149 @@
+"""The WMS page: the account's one WMS, its test, its ship methods, the merchant services."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.models import Merchant
+from accounts.tenancy import member_required, scoped
+from integration_manager.connector_errors import ConnectorError
+from jobs.selectors import merchant_service_rows
+from wms import services
+from wms.connectors.registry import WMS_CONNECTORS
+from wms.forms import ShipMethodForm, WmsChoiceForm
+from wms.models import WmsConnection, WmsShipMethod
+
+
+@member_required("can_view_wms")
+def wms_setup(request: HttpRequest) -> HttpResponse:
+    membership = request.membership
+    wms = scoped(WmsConnection.objects.all(), membership).first()
+    chosen_key = (
+        request.POST.get("connector_key")
+        or request.GET.get("type")
+        or (wms.connector_key if wms else "")
+    )
+    connector = WMS_CONNECTORS.find(chosen_key) if chosen_key else None
+    choice_form = WmsChoiceForm(
+        request.POST or None,
+        initial={"connector_key": chosen_key, "label": wms.label if wms else ""},
+    )
+    settings_form = None
+    if connector is not None:
+        keeps = wms is not None and wms.connector_key == connector.key
+        settings_form = connector.settings_form(
+            request.POST or None,
+            prefix="settings",
+            initial=dict(wms.settings) if keeps else {},
+            secret_fields=connector.secret_fields,
+            saved_secrets=set(wms.credentials) if keeps else set(),
+        )
+    if request.method == "POST":
+        if not membership.can_manage_wms:
+            raise PermissionDenied("Only admins change the WMS.")
+        if choice_form.is_valid() and settings_form is not None and settings_form.is_valid():
+            try:
+                wms = services.wms_save(
+                    account=membership.account,
+                    connector_key=connector.key,
+                    label=choice_form.cleaned_data["label"],
+                    settings=settings_form.settings_data(),
+                    credentials=settings_form.secrets_data(),
+                )
+            except ValidationError as error:
+                choice_form.add_error(None, error)
+            else:
+                messages.success(
+                    request, f"WMS “{wms.label}” saved. Test the connection to check it."
+                )
+                return redirect("wms_setup")
+    merchants = scoped(Merchant.objects.filter(is_active=True), membership).order_by("name")
+    context = {
+        "wms": wms,
+        "connector": connector,
+        "connectors": list(WMS_CONNECTORS),
+        "choice_form": choice_form,
+        "settings_form": settings_form,
+        "ship_methods": scoped(WmsShipMethod.objects.all(), membership),
+        "ship_method_form": ShipMethodForm(),
+        "merchants": [(merchant, merchant_service_rows(merchant)) for merchant in merchants],
+        "now": timezone.now(),
+    }
+    return render(request, "wms/wms_setup.html", context)
+
+
+def _the_wms(request: HttpRequest) -> WmsConnection:
+    wms = scoped(WmsConnection.objects.all(), request.membership).first()
+    if wms is None:
+        raise Http404("No WMS is set up")
+    return wms
+
+
+@require_POST
+@member_required("can_view_wms")
+def wms_test(request: HttpRequest) -> HttpResponse:
+    wms = _the_wms(request)
+    try:
+        found = services.wms_test_connection(wms=wms)
+    except ConnectorError as error:
+        messages.error(request, f"Test failed: {error}")
+    else:
+        messages.success(request, f"Test passed. {found}")
+    return redirect("wms_setup")
+
+
+@require_POST
+@member_required("can_manage_wms")
+def wms_ship_methods_refresh(request: HttpRequest) -> HttpResponse:
+    wms = _the_wms(request)
+    try:
+        count = services.wms_ship_methods_refresh(wms=wms)
+    except ConnectorError as error:
+        messages.error(request, f"The ship methods could not be loaded: {error}")
+    else:
+        if count:
+            messages.success(request, f"{count} ship method(s) loaded from the WMS.")
+        else:
+            messages.info(request, "This WMS cannot list its ship methods: add them by hand below.")
+    return redirect("wms_setup")
+
+
+@require_POST
+@member_required("can_manage_wms")
+def wms_ship_method_add(request: HttpRequest) -> HttpResponse:
+    form = ShipMethodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A ship method needs a code.")
+        return redirect("wms_setup")
+    _, created = WmsShipMethod.objects.update_or_create(
+        account=request.membership.account,
+        code=form.cleaned_data["code"],
+        defaults={
+            "description": form.cleaned_data["description"],
+            "carrier": form.cleaned_data["carrier"],
+            "is_active": True,
+        },
+    )
+    messages.success(
+        request,
+        f"Ship method {form.cleaned_data['code']} {'added' if created else 'updated'}.",
+    )
+    return redirect("wms_setup")
+
+
+@require_POST
+@member_required("can_manage_wms")
+def wms_ship_method_delete(request: HttpRequest, ship_method_id: int) -> HttpResponse:
+    method = get_object_or_404(
+        scoped(WmsShipMethod.objects.all(), request.membership), id=ship_method_id
+    )
+    services.wms_ship_method_remove(method=method)
+    messages.success(
+        request, f"Ship method {method.code} removed; carts mapped to it are unmapped."
+    )
+    return redirect("wms_setup")
