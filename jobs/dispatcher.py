@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from jobs.models import Frequency, Heartbeat, JobRun, ServiceSchedule
@@ -36,7 +36,7 @@ def _advance(schedule: ServiceSchedule, now: datetime) -> datetime | None:
 
 
 def schedules_claim_due(
-    *, now: datetime, limit: int = CLAIM_LIMIT
+    *, now: datetime, limit: int = CLAIM_LIMIT, using: str = DEFAULT_DB_ALIAS
 ) -> list[tuple[int, datetime, str]]:
     """Claim up to `limit` due schedules: (id, claimed_at, trigger) for each one claimed.
 
@@ -45,23 +45,24 @@ def schedules_claim_due(
     SQLite has one writer at a time, and each row is taken with a compare-and-swap update
     whose WHERE clause re-checks that nobody claimed it first.
     """
+    schedules = ServiceSchedule.objects.using(using)
     due = (
-        ServiceSchedule.objects.filter(enabled=True, running_since=None, next_run_at__lte=now)
+        schedules.filter(enabled=True, running_since=None, next_run_at__lte=now)
         .select_related("account")
         .order_by("next_run_at")
     )
     claimed: list[tuple[int, datetime, str]] = []
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
+    with transaction.atomic(using=using):
+        if connections[using].vendor == "postgresql":
             rows = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
             for schedule in rows:
                 schedule.running_since = now
                 schedule.next_run_at = _advance(schedule, now)
-            ServiceSchedule.objects.bulk_update(rows, ["running_since", "next_run_at"])
+            schedules.bulk_update(rows, ["running_since", "next_run_at"])
             claimed = [(schedule.id, now, _trigger_for(schedule)) for schedule in rows]
         else:
             for schedule in due[:limit]:
-                won = ServiceSchedule.objects.filter(
+                won = schedules.filter(
                     id=schedule.id, running_since=None, next_run_at=schedule.next_run_at
                 ).update(running_since=now, next_run_at=_advance(schedule, now))
                 if won:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 
 from orders.models import Order, Shipment
@@ -27,7 +27,9 @@ def _columns(model: type[Model], exclude: set[str]) -> list[Any]:
     return [field for field in model._meta.concrete_fields if field.attname not in exclude]
 
 
-def _values(fields: list[Any], instances: Sequence[Model]) -> tuple[str, list[Any]]:
+def _values(
+    fields: list[Any], instances: Sequence[Model], connection: Any
+) -> tuple[str, list[Any]]:
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
     for instance in instances:
@@ -36,7 +38,7 @@ def _values(fields: list[Any], instances: Sequence[Model]) -> tuple[str, list[An
     return ", ".join([row] * len(instances)), params
 
 
-def orders_upsert(orders: Sequence[Order]) -> list[UpsertedRow]:
+def orders_upsert(orders: Sequence[Order], *, using: str = DEFAULT_DB_ALIAS) -> list[UpsertedRow]:
     """Insert new orders; refresh ones still `new` whose cart copy is newer; leave the rest.
 
     An order past `new`, or one whose delivery has started, is never overwritten. Returns a
@@ -45,6 +47,7 @@ def orders_upsert(orders: Sequence[Order]) -> list[UpsertedRow]:
     """
     if not orders:
         return []
+    connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(Order._meta.db_table)
     fields = _columns(Order, exclude={"id"})
@@ -56,7 +59,7 @@ def orders_upsert(orders: Sequence[Order]) -> list[UpsertedRow]:
         "shipping_handling", "grand_total", "notes", "ordered_at", "source_updated_at",
         "updated_at", "raw", "canceled_in_cart_at",
     ]  # fmt: skip
-    values, params = _values(fields, orders)
+    values, params = _values(fields, orders, connection)
     columns = ", ".join(quote(field.column) for field in fields)
     assignments = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in refreshed)
     sql = (
@@ -76,9 +79,9 @@ def orders_upsert(orders: Sequence[Order]) -> list[UpsertedRow]:
     # SQLite: the transaction holds the database's write lock from BEGIN (IMMEDIATE), so
     # nobody can insert between this read and the statement below.
     existing = set(
-        Order.objects.filter(
-            cart_id=cart_id, source_order_id__in=[order.source_order_id for order in orders]
-        ).values_list("source_order_id", flat=True)
+        Order.objects.using(using)
+        .filter(cart_id=cart_id, source_order_id__in=[order.source_order_id for order in orders])
+        .values_list("source_order_id", flat=True)
     )
     sql += "RETURNING id, source_order_id"
     with connection.cursor() as cursor:
@@ -86,14 +89,17 @@ def orders_upsert(orders: Sequence[Order]) -> list[UpsertedRow]:
         return [UpsertedRow(row[0], row[1], row[1] not in existing) for row in cursor.fetchall()]
 
 
-def shipments_insert(shipments: Sequence[Shipment]) -> list[UpsertedRow]:
+def shipments_insert(
+    shipments: Sequence[Shipment], *, using: str = DEFAULT_DB_ALIAS
+) -> list[UpsertedRow]:
     """Insert shipments not stored yet; returns the inserted ones (key = order_id:ref)."""
     if not shipments:
         return []
+    connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(Shipment._meta.db_table)
     fields = _columns(Shipment, exclude={"id"})
-    values, params = _values(fields, shipments)
+    values, params = _values(fields, shipments, connection)
     columns = ", ".join(quote(field.column) for field in fields)
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608

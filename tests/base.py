@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.test import TestCase
 
-from accounts.models import Account, Membership, Merchant, Role, User
+from accounts.models import Account, Membership, Role, User
+from accounts.services import merchant_create
 
 PASSWORD = "correct horse battery staple"
 
@@ -17,12 +18,8 @@ class TenantsMixin:
             name="Alice's 3PL", kind=Account.Kind.FULFILLMENT, timezone="America/New_York"
         )
         # bob may see this merchant only; the other one is a 404 for him.
-        self.bobs_merchant = Merchant.objects.create(
-            account=self.alices_account, name="Bob's Bikes"
-        )
-        self.other_merchant = Merchant.objects.create(
-            account=self.alices_account, name="Other Outfitters"
-        )
+        self.bobs_merchant = merchant_create(account=self.alices_account, name="Bob's Bikes")
+        self.other_merchant = merchant_create(account=self.alices_account, name="Other Outfitters")
         self.alice = User.objects.create_user(email="alice@example.org", password=PASSWORD)
         self.alice_membership = Membership.objects.create(
             user=self.alice, account=self.alices_account, role=Role.ADMIN
@@ -38,7 +35,7 @@ class TenantsMixin:
         self.charlies_account = Account.objects.create(
             name="Charlie's Fulfillment", kind=Account.Kind.FULFILLMENT, timezone="Europe/Berlin"
         )
-        self.charlies_merchant = Merchant.objects.create(
+        self.charlies_merchant = merchant_create(
             account=self.charlies_account, name="Charlie's Candles"
         )
         self.charlie = User.objects.create_user(email="charlie@example.org", password=PASSWORD)

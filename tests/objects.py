@@ -109,3 +109,60 @@ def create_shipment(
         tracking_number=tracking,
         shipped_at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
     )
+
+
+def recorder(*, merchant: Merchant, service: str, cart: CartConnection | None = None):  # type: ignore[no-untyped-def]
+    """A RunRecorder on a fresh JobRun, as the runner gives a service."""
+    from jobs.models import JobRun
+    from jobs.recorder import RunRecorder
+
+    return RunRecorder(
+        JobRun.objects.create(
+            account_id=merchant.account_id,
+            merchant=merchant,
+            cart=cart,
+            service=service,
+            trigger=JobRun.Trigger.MANUAL,
+        )
+    )
+
+
+def order_record(
+    number: int,
+    *,
+    minutes: int = 0,
+    canceled: bool = False,
+    skus=("TENT-2P-GRN",),  # type: ignore[no-untyped-def]
+    ship_code: str = "standard",
+    street: str = "1200 Market St",
+):
+    """A cart order as a connector would yield it; `minutes` moves its modification time."""
+    from datetime import timedelta
+
+    from integration_manager.records import Address, OrderLineRecord, OrderRecord
+
+    placed = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    address = Address(**{**ADDRESS, "address_1": street})
+    return OrderRecord(
+        source_order_id=str(number),
+        order_number=f"#{number}",
+        ordered_at=placed,
+        updated_at=placed + timedelta(minutes=minutes),
+        ship_to=address,
+        bill_to=address,
+        lines=tuple(
+            OrderLineRecord(
+                sku=sku,
+                quantity=Decimal(2),
+                price=Decimal("10.50"),
+                source_line_id=f"{number}-{index}",
+                tax=Decimal("1.47"),
+            )
+            for index, sku in enumerate(skus, start=1)
+        ),
+        ship_code=ship_code,
+        sales_tax=Decimal("1.47") * len(skus),
+        shipping_handling=Decimal("5.99"),
+        canceled=canceled,
+        raw={"id": number},
+    )

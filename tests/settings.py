@@ -14,10 +14,20 @@ os.environ.setdefault(
 )
 
 from integration_manager.settings import *  # noqa: F403
+from integration_manager.settings import DATABASES, VAR_DIR
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# The embedded mode's database, for the code that differs between SQLite and PostgreSQL
+# (upserts, claims): those tests run it on both.
+DATABASES["sqlite"] = {
+    "ENGINE": "django.db.backends.sqlite3",
+    "NAME": os.path.join(VAR_DIR, "sqlite-tests.sqlite3"),
+    "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
+    "TEST": {"NAME": os.path.join(VAR_DIR, "test-sqlite.sqlite3")},
 }

@@ -1,0 +1,204 @@
+"""Order delivery to the sandbox WMS: once, held with a reason, retried, never sent twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from alerts.models import Alert
+from carts.models import CartConnection
+from integration_manager.connector_errors import AuthError, TransientError
+from jobs.models import Service
+from orders.models import Order, OrderStatus
+from orders.services import actions
+from orders.services.delivery import MissingWms, orders_deliver
+from tests.base import BaseTestCase
+from tests.objects import create_cart, create_order, create_wms, recorder
+from wms import services as wms_services
+from wms.models import SandboxWmsOrder, WmsConnection
+
+
+class DeliveryTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.wms = create_wms(self.alices_account)
+        self.cart = create_cart(self.bobs_merchant, prefix="BB-")
+
+    def deliver(self):  # type: ignore[no-untyped-def]
+        run = recorder(merchant=self.bobs_merchant, service=Service.ORDER_DELIVERY)
+        orders_deliver(merchant=self.bobs_merchant, run=run)
+        return run
+
+    def misbehave(self, **knobs) -> None:  # type: ignore[no-untyped-def]
+        WmsConnection.objects.filter(id=self.wms.id).update(
+            settings={**self.wms.settings, "misbehave": knobs}
+        )
+
+    def test_new_orders_reach_the_wms_once(self) -> None:
+        orders = [create_order(self.cart, number=n) for n in range(1001, 1004)]
+        run = self.deliver()
+        self.assertEqual(run.ok, 3)
+        for order in orders:
+            order.refresh_from_db()
+            self.assertEqual(order.status, OrderStatus.AT_WMS)
+            self.assertTrue(order.wms_reference.startswith("SBX-"))
+            self.assertEqual(order.events.last().message, "Sent to the WMS.")
+        self.deliver()
+        self.assertEqual(SandboxWmsOrder.objects.count(), 3)
+
+    def test_a_bad_address_is_held_with_what_to_do(self) -> None:
+        order = create_order(self.cart, ship_to={"first_name": "Ann", "city": "X", "country": "US"})
+        run = self.deliver()
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.ERROR)
+        self.assertIn("no street address, postal code", order.error_reason)
+        self.assertIn("Resend to WMS", order.error_reason)
+        self.assertEqual(run.failed, 1)
+        self.assertFalse(SandboxWmsOrder.objects.exists())
+
+    def test_an_order_the_wms_refuses_goes_to_error_and_the_rest_go_on(self) -> None:
+        bad = create_order(self.cart, number=1, skus=("NO-SUCH-SKU",))
+        good = create_order(self.cart, number=2)
+        self.deliver()
+        bad.refresh_from_db()
+        good.refresh_from_db()
+        self.assertEqual(bad.status, OrderStatus.ERROR)
+        self.assertIn(
+            "The WMS refused the order: The warehouse has no product NO-SUCH-SKU", bad.error_reason
+        )
+        self.assertEqual(good.status, OrderStatus.AT_WMS)
+
+    def test_an_unmapped_ship_method_holds_the_order_until_it_is_mapped(self) -> None:
+        CartConnection.objects.filter(id=self.cart.id).update(reject_unmapped_ship_methods=True)
+        order = create_order(self.cart, ship_code="pigeon")
+        self.deliver()
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.ERROR)
+        alert = Alert.objects.get(kind="unmapped_ship_method")
+        self.assertIn("pigeon", alert.subject)
+        wms_services.ship_method_map_save(
+            cart=self.cart, cart_code="pigeon", wms_code="UPS-GND", passthrough=False
+        )
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.NEW)
+        self.assertIsNotNone(Alert.objects.get(id=alert.id).resolved_at)
+        self.deliver()
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.wms_ship_code), (OrderStatus.AT_WMS, "UPS-GND"))
+        self.assertEqual(SandboxWmsOrder.objects.get().payload["ship_code"], "UPS-GND")
+
+    def test_an_unmapped_code_goes_as_it_is_when_not_rejected(self) -> None:
+        order = create_order(self.cart, ship_code="pigeon")
+        self.deliver()
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.wms_ship_code), (OrderStatus.AT_WMS, "pigeon"))
+
+    def test_a_timeout_after_the_wms_accepted_does_not_send_it_twice(self) -> None:
+        order = create_order(self.cart)
+        self.misbehave(timeout_after_accept=[order.cust_ref])
+        with self.assertRaises(TransientError):
+            self.deliver()
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.NEW)
+        self.assertIsNotNone(order.delivery_started_at)  # the attempt is on record
+        run = self.deliver()  # the WMS still "times out" if asked to take it again
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.AT_WMS)
+        self.assertIn("was not sent again", order.events.last().message)
+        self.assertEqual(SandboxWmsOrder.objects.filter(cust_ref=order.cust_ref).count(), 1)
+        self.assertIn("already at the WMS", run.text())
+
+    def test_an_unclear_attempt_the_wms_never_got_is_sent_again(self) -> None:
+        order = create_order(self.cart)
+        Order.objects.filter(id=order.id).update(
+            delivery_started_at=timezone.now() - timedelta(minutes=5)
+        )
+        self.deliver()
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.AT_WMS)
+        self.assertEqual(SandboxWmsOrder.objects.count(), 1)
+
+    def test_refused_credentials_release_the_orders(self) -> None:
+        order = create_order(self.cart)
+        WmsConnection.objects.filter(id=self.wms.id).update(credentials={"api_key": "wrong"})
+        with self.assertRaises(AuthError) as caught:
+            self.deliver()
+        self.assertIn("refused the key", str(caught.exception))
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.NEW)
+        self.assertIsNone(order.delivery_started_at)
+
+    def test_no_wms_says_so(self) -> None:
+        WmsConnection.objects.all().delete()
+        create_order(self.cart)
+        with self.assertRaises(MissingWms) as caught:
+            self.deliver()
+        self.assertIn("No WMS is set up", str(caught.exception))
+
+    def test_held_back_and_not_yet_due_orders_wait(self) -> None:
+        held = create_order(self.cart, number=1, sending_canceled=True)
+        later = create_order(self.cart, number=2, not_before=timezone.now() + timedelta(minutes=10))
+        self.deliver()
+        self.assertFalse(SandboxWmsOrder.objects.exists())
+        for order in (held, later):
+            order.refresh_from_db()
+            self.assertEqual(order.status, OrderStatus.NEW)
+
+    def test_a_temporary_refusal_backs_off_and_gives_up_after_15_days(self) -> None:
+        from integration_manager.records import DeliveryResult
+        from orders.services.delivery import _record_results
+
+        order = create_order(self.cart)
+        run = recorder(merchant=self.bobs_merchant, service=Service.ORDER_DELIVERY)
+        result = {
+            order.cust_ref: DeliveryResult(order.cust_ref, ok=False, error="busy", permanent=False)
+        }
+        order.cart = self.cart
+        _record_results([order], result, run=run)
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.failed_sends), (OrderStatus.NEW, 1))
+        self.assertGreater(order.not_before, timezone.now())
+        Order.objects.filter(id=order.id).update(
+            first_failed_at=timezone.now() - timedelta(days=16)
+        )
+        order.refresh_from_db()
+        order.cart = self.cart
+        _record_results([order], result, run=run)
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.ERROR)
+        self.assertIn("15 days", order.error_reason)
+        self.assertTrue(Alert.objects.filter(kind="delivery_gave_up").exists())
+
+
+class OrderActionTests(BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        create_wms(self.alices_account)
+        self.cart = create_cart(self.bobs_merchant, prefix="BB-")
+
+    def test_resend_puts_an_error_order_back_to_new(self) -> None:
+        order = create_order(
+            self.cart, status=OrderStatus.ERROR, error_reason="bad", failed_sends=3
+        )
+        actions.order_resend(order=order, user=self.alice)
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.error_reason, order.failed_sends), ("new", "", 0))
+        self.assertEqual(order.events.last().user, self.alice)
+
+    def test_cancel_sending_keeps_it_out_of_delivery(self) -> None:
+        order = create_order(self.cart)
+        actions.order_cancel_sending(order=order, user=self.alice)
+        orders_deliver(
+            merchant=self.bobs_merchant,
+            run=recorder(merchant=self.bobs_merchant, service="order_delivery"),
+        )
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.sending_canceled), ("new", True))
+        actions.order_resume_sending(order=order, user=self.alice)
+        orders_deliver(
+            merchant=self.bobs_merchant,
+            run=recorder(merchant=self.bobs_merchant, service="order_delivery"),
+        )
+        order.refresh_from_db()
+        self.assertEqual(order.status, "at_wms")

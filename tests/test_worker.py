@@ -1,0 +1,207 @@
+"""The loop on real parts: PostgreSQL, the Redis broker and a Celery worker in its own process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import redis
+from django.conf import settings
+from django.db import connection
+from django.test import TransactionTestCase
+
+from integration_manager.celery import app
+from jobs.models import JobRun, Service, ServiceSchedule
+from jobs.services import schedule_run_now
+from orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from tests.base import TenantsMixin
+from tests.objects import create_cart, create_order, create_wms
+from wms.models import SandboxWmsOrder, WmsConnection
+
+DEADLINE = 45.0
+
+
+def wait_for(condition: Callable[[], bool], *, what: str, timeout: float = DEADLINE) -> None:
+    """Poll a condition until it holds; fail with `what` when the deadline passes."""
+    pause = threading.Event()
+    for _ in range(int(timeout / 0.1)):
+        if condition():
+            return
+        pause.wait(0.1)
+    raise AssertionError(f"Timed out waiting for {what}")
+
+
+class WorkerTestCase(TenantsMixin, TransactionTestCase):
+    concurrency = 1
+
+    def setUp(self) -> None:
+        super().setUp()
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+        self.create_tenants()
+        self.worker = self.start_worker()
+
+    def tearDown(self) -> None:
+        self.stop_worker()
+        super().tearDown()
+
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        database = connection.settings_dict
+        environment = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}",
+            "REDIS_URL": settings.CELERY_BROKER_URL,
+        }
+        self.log = Path(tempfile.mkstemp(prefix="worker-", suffix=".log")[1])
+        process = subprocess.Popen(  # noqa: S603
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "integration_manager",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                str(self.concurrency),
+                "--pool",
+                "prefork",
+                "--without-mingle",
+                "--without-gossip",
+                "--hostname",
+                f"test-{uuid.uuid4().hex[:8]}@%h",
+                "--include",
+                "tests.worker_tasks",
+            ],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            stdout=self.log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )
+        wait_for(lambda: "ready." in self.log.read_text(), what="the worker to start", timeout=30)
+        return process
+
+    def stop_worker(self) -> None:
+        if self.worker.poll() is None:
+            self.worker.send_signal(signal.SIGTERM)
+            try:
+                self.worker.wait(15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait(5)
+        self.log.unlink(missing_ok=True)
+
+    def worker_children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.worker.pid)], capture_output=True, text=True)  # noqa: S603, S607
+        return [int(pid) for pid in out.stdout.split()]
+
+    def run_now(self, service: str, *, cart=None) -> None:  # type: ignore[no-untyped-def]
+        schedule = ServiceSchedule.objects.get(
+            service=service, cart=cart, merchant=cart.merchant if cart else self.bobs_merchant
+        )
+        self.assertTrue(schedule_run_now(schedule=schedule))
+
+
+class AutomaticLoopTests(WorkerTestCase):
+    concurrency = 2
+
+    def test_orders_flow_to_confirmed_on_automatic_without_a_tick(self) -> None:
+        # No beat runs here: every step after the first is started by the one before it.
+        create_wms(self.alices_account, ship_delay_seconds=0)
+        cart = create_cart(
+            self.bobs_merchant,
+            prefix="AU-",
+            settings={"orders_per_minute": 5, "bad_order_percent": 0, "cancel_percent": 0},
+        )
+        self.run_now(Service.ORDER_DOWNLOAD, cart=cart)
+        wait_for(lambda: Order.objects.filter(cart=cart).exists(), what="the download")
+        count = Order.objects.filter(cart=cart).count()
+        wait_for(
+            lambda: Order.objects.filter(cart=cart, status=OrderStatus.AT_WMS).count() == count,
+            what="Automatic delivery",
+        )
+        delivery = JobRun.objects.filter(service=Service.ORDER_DELIVERY).first()
+        self.assertEqual(delivery.trigger, JobRun.Trigger.AUTOMATIC)
+        self.run_now(Service.SHIP_CONFIRM)  # the WMS is polled; the upload follows on its own
+        wait_for(
+            lambda: Order.objects.filter(cart=cart, status=OrderStatus.CONFIRMED).count() == count,
+            what="shipments to reach the cart",
+        )
+        self.assertEqual(SandboxWmsOrder.objects.count(), count)
+        self.assertFalse(JobRun.objects.filter(status=JobRun.Status.FAILED).exists())
+
+
+class DeliveryOnceTests(WorkerTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.wms = create_wms(self.alices_account)
+        self.cart = create_cart(self.bobs_merchant, prefix="DO-")
+        self.orders = [create_order(self.cart, number=n) for n in (1, 2)]
+
+    def misbehave(self, **knobs) -> None:  # type: ignore[no-untyped-def]
+        WmsConnection.objects.filter(id=self.wms.id).update(settings={"misbehave": knobs})
+
+    def all_at_wms(self) -> bool:
+        return Order.objects.filter(cart=self.cart, status=OrderStatus.AT_WMS).count() == 2
+
+    def test_a_wms_timeout_after_accepting_does_not_deliver_twice(self) -> None:
+        self.misbehave(timeout_after_accept=[order.cust_ref for order in self.orders])
+        self.run_now(Service.ORDER_DELIVERY)
+        wait_for(
+            lambda: JobRun.objects.filter(status=JobRun.Status.FAILED).exists(),
+            what="the run that timed out",
+        )
+        self.assertEqual(SandboxWmsOrder.objects.count(), 2)
+        self.assertFalse(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
+        self.run_now(Service.ORDER_DELIVERY)
+        wait_for(self.all_at_wms, what="the lookup to find the orders at the WMS")
+        self.assertEqual(SandboxWmsOrder.objects.count(), 2)
+
+    def test_a_worker_killed_mid_delivery_does_not_deliver_twice(self) -> None:
+        self.misbehave(hang_after_accept_seconds=60)
+        self.run_now(Service.ORDER_DELIVERY)
+        wait_for(lambda: SandboxWmsOrder.objects.count() == 2, what="the WMS to accept the orders")
+        # The child process running the task dies (out of memory, say); the message goes
+        # back to the queue and runs again in a new child.
+        for pid in self.worker_children():
+            os.kill(pid, signal.SIGKILL)
+        wait_for(self.all_at_wms, what="the rerun to find the orders at the WMS")
+        self.assertEqual(SandboxWmsOrder.objects.count(), 2)
+        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY).order_by("id"))
+        self.assertEqual(
+            [run.status for run in runs], [JobRun.Status.FAILED, JobRun.Status.SUCCESS]
+        )
+        self.assertIn("worker stopped", runs[0].message)
+        events = OrderEvent.objects.filter(to_status=OrderStatus.AT_WMS)
+        self.assertTrue(all("not sent again" in event.message for event in events))
+
+
+class RacingDownloadTests(WorkerTestCase):
+    concurrency = 2
+
+    def test_two_workers_storing_the_same_page_at_once_store_it_once(self) -> None:
+        cart = create_cart(self.bobs_merchant, prefix="RW-")
+        numbers = list(range(1, 251))
+        key = f"barrier-{uuid.uuid4().hex}"
+        for _ in range(2):
+            app.send_task(
+                "tests.store_page_together",
+                kwargs={"cart_id": cart.id, "numbers": numbers, "barrier_key": key, "parties": 2},
+            )
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        wait_for(
+            lambda: int(broker.get(f"{key}:done") or 0) == 2,
+            what="both workers to store the page",
+        )
+        self.assertEqual(Order.objects.filter(cart=cart).count(), 250)
+        self.assertEqual(OrderLine.objects.filter(order__cart=cart).count(), 500)
+        self.assertEqual(OrderEvent.objects.filter(order__cart=cart).count(), 250)
+        self.assertNotIn("IntegrityError", self.log.read_text())
