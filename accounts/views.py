@@ -9,7 +9,6 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -192,7 +191,6 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "users": merchant.memberships.select_related("user").order_by("user__email"),
         "invitations": merchant.invitations.filter(accepted_at=None, revoked_at=None),
         "rows": merchant_service_rows(merchant),
-        "now": timezone.now(),
     }
     return render(request, "accounts/merchant_form.html", context)
 

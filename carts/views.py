@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import member_required, scoped
@@ -121,7 +120,6 @@ def cart_detail(request: HttpRequest, cart_id: int) -> HttpResponse:
         "alerts": cart.alerts.filter(resolved_at=None)[:5],
         "unmapped": cart.ship_method_maps.filter(wms_code="", passthrough=False).count(),
         "recent_runs": JobRun.objects.filter(cart=cart).order_by("-started_at", "-id")[:10],
-        "now": timezone.now(),
     }
     return render(request, "carts/cart_detail.html", context)
 

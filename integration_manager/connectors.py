@@ -76,6 +76,8 @@ class Connector(ABC):
     Optional operations are declared in `capabilities`; callers check `supports()` first.
     """
 
+    # Templates list connector classes; they must not try to call (instantiate) them.
+    do_not_call_in_templates = True
     key: ClassVar[str]
     label: ClassVar[str]
     description: ClassVar[str] = ""

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from accounts.models import Membership, Merchant
 from accounts.tenancy import scoped
 from carts.models import CartConnection
-from jobs.models import CART_SERVICES, MERCHANT_SERVICES, JobRun, ServiceSchedule
+from jobs.models import CART_SERVICES, MERCHANT_SERVICES, Frequency, JobRun, ServiceSchedule
 
 
 def job_run_list(membership: Membership) -> QuerySet[JobRun]:
@@ -28,6 +29,22 @@ class ServiceRow:
 
     schedule: ServiceSchedule
     last_run: JobRun | None
+
+    @property
+    def waits_for_news(self) -> bool:
+        """Automatic for an event-driven service: its next_run_at is only the retry run."""
+        from jobs.schedules import POLLED_SERVICES
+
+        return (
+            self.schedule.frequency == Frequency.AUTOMATIC
+            and self.schedule.service not in POLLED_SERVICES
+            and self.schedule.next_run_at is not None
+            and self.schedule.next_run_at > timezone.now()
+        )
+
+    @property
+    def due_now(self) -> bool:
+        return self.schedule.next_run_at is not None and self.schedule.next_run_at <= timezone.now()
 
 
 def service_rows(schedules: QuerySet[ServiceSchedule], order: tuple[str, ...]) -> list[ServiceRow]:

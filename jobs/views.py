@@ -46,7 +46,8 @@ def schedule_update(request: HttpRequest, schedule_id: int) -> HttpResponse:
         schedule.refresh_from_db()
         messages.success(
             request,
-            f"{schedule.get_service_display()} now runs: {schedule.get_frequency_display().lower()}"
+            f"{schedule.get_service_display()} now runs: "
+            + ("daily" if schedule.daily_at else schedule.get_frequency_display().lower())
             + (
                 f" at {schedule.daily_at:%H:%M} ({schedule.account.timezone})"
                 if schedule.daily_at

@@ -22,6 +22,10 @@ class MerchantCounts:
         return [self.by_status.get(status, 0) for status in OrderStatus.values]
 
     @property
+    def linked_cells(self) -> list[tuple[str, int]]:
+        return list(zip(OrderStatus.values, self.cells, strict=True))
+
+    @property
     def total(self) -> int:
         return sum(self.by_status.values())
 

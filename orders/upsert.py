@@ -38,6 +38,25 @@ def _values(
     return ", ".join([row] * len(instances)), params
 
 
+# The first half of the advisory lock key: "orders", so other locks cannot collide with it.
+ORDER_DOWNLOAD_LOCK = 0x6F726473
+
+
+def cart_download_lock(cart_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Hold the cart's download lock until the transaction ends.
+
+    An order has two unique keys, (cart, source id) and (account, cust_ref), and ON CONFLICT
+    can arbitrate only one: two transactions inserting the same new order at once would
+    trip over the other key. So two downloads of one cart store their pages one after the
+    other; the second then finds the rows committed and the upsert absorbs them. SQLite
+    needs nothing: its transactions already take the write lock at BEGIN.
+    """
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ORDER_DOWNLOAD_LOCK, cart_id])
+
+
 def orders_upsert(orders: Sequence[Order], *, using: str = DEFAULT_DB_ALIAS) -> list[UpsertedRow]:
     """Insert new orders; refresh ones still `new` whose cart copy is newer; leave the rest.
 

@@ -75,10 +75,12 @@ def create_order(
         cust_ref=f"{cart.reference_prefix}{number}",
         status=status,
         ship_to=ADDRESS if ship_to is None else ship_to,
-        ship_name="Maria Garcia",
         ship_code=ship_code,
-        ordered_at=datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
-        **fields,
+        **{
+            "ship_name": "Maria Garcia",
+            "ordered_at": datetime(2026, 11, 20, 12, 0, tzinfo=UTC),
+            **fields,
+        },
     )
     for line_number, sku in enumerate(skus, start=1):
         OrderLine.objects.create(

@@ -17,13 +17,13 @@ from accounts.models import User
 from carts.models import CartConnection
 from integration_manager.redaction import RedactingFilter, redact
 from tests.base import BaseTestCase
-from tests.test_url_walk import object_url_patterns
+from tests.test_url_walk import EveryUrlMixin
 from wms.models import WmsConnection
 
 CANARY = "CANARY-sk_live_8d1f0c2e9b7a4"
 
 
-class SecretsTests(BaseTestCase):
+class SecretsTests(EveryUrlMixin, BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.cart = CartConnection.objects.create(
@@ -98,17 +98,16 @@ class SecretsTests(BaseTestCase):
         self.assertNotIn("dXNlcjpwYXNz", text)
 
     def test_no_page_shows_the_canary(self) -> None:
+        self.create_objects_for_every_url()
+        for saved in (self.bobs_cart, WmsConnection.objects.get(account=self.alices_account)):
+            saved.credentials = {"api_key": CANARY}
+            saved.save()
         self.client.force_login(self.alice)
-        objects = {"merchant_id": self.bobs_merchant.id, "membership_id": self.bob_membership.id}
-        pages = [
-            reverse("dashboard"),
-            reverse("merchant_list"),
-            reverse("user_list"),
-            reverse("account_settings"),
-        ]
-        for name, params in object_url_patterns():
-            if all(param in objects for param in params):
-                pages.append(reverse(name, kwargs={param: objects[param] for param in params}))
+        names = ("dashboard", "merchant_list", "user_list", "account_settings", "cart_list",
+                 "order_list", "job_run_list", "alert_list", "wms_setup")  # fmt: skip
+        pages = [reverse(name) for name in names]
+        pages += self.url_for_every_pattern(self.alice_objects)
+        self.assertIn(reverse("cart_edit", args=[self.bobs_cart.id]), pages)
         for url in pages:
             response = self.client.get(url)
             self.assertIn(response.status_code, (200, 405), url)

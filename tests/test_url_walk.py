@@ -42,9 +42,10 @@ def object_url_patterns() -> Iterator[tuple[str, list[str]]]:
     yield from walk(get_resolver().url_patterns, None)
 
 
-class UrlWalkTests(BaseTestCase):
-    def setUp(self) -> None:
-        super().setUp()
+class EveryUrlMixin:
+    """One of alice's objects for every URL parameter, and one of the other merchant's."""
+
+    def create_objects_for_every_url(self) -> None:
         # Each parameter maps to one of alice's objects (for the charlie walk) and to one of
         # the other merchant's objects in alice's account (for the bob walk).
         self.alice_objects: dict[str, Callable[[], int]] = {}
@@ -68,7 +69,7 @@ class UrlWalkTests(BaseTestCase):
         self.register("invitation_id", invitation.id, invitation.id)
         # The order loop's objects: alice's account has a WMS, each merchant a cart.
         create_wms(self.alices_account)
-        bobs_cart = create_cart(self.bobs_merchant, prefix="BOB-")
+        self.bobs_cart = bobs_cart = create_cart(self.bobs_merchant, prefix="BOB-")
         other_cart = create_cart(self.other_merchant, prefix="OTH-")
         self.register("cart_id", bobs_cart.id, other_cart.id)
         bobs_order = create_order(bobs_cart, status="error", error_reason="test")
@@ -112,6 +113,9 @@ class UrlWalkTests(BaseTestCase):
         method = WmsShipMethod.objects.create(account=self.alices_account, code="UPS-GND")
         self.register("ship_method_id", method.id, method.id)
 
+    def url_for_every_pattern(self, objects: dict[str, int]) -> list[str]:
+        return [self.url_for(name, params, objects) for name, params in object_url_patterns()]
+
     def register(self, param: str, alice_id: int, other_merchant_id: int | None) -> None:
         self.alice_objects[param] = alice_id
         if other_merchant_id is not None:
@@ -125,6 +129,12 @@ class UrlWalkTests(BaseTestCase):
         )
         values = {**FIXED_PARAMS, **objects}
         return reverse(name, kwargs={param: values[param] for param in params})
+
+
+class UrlWalkTests(EveryUrlMixin, BaseTestCase):
+    def setUp(self) -> None:
+        super().setUp()
+        self.create_objects_for_every_url()
 
     def test_it_walks_some_urls(self) -> None:
         names = [name for name, _ in object_url_patterns()]

@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Merchant
@@ -72,7 +71,6 @@ def wms_setup(request: HttpRequest) -> HttpResponse:
         "ship_methods": scoped(WmsShipMethod.objects.all(), membership),
         "ship_method_form": ShipMethodForm(),
         "merchants": [(merchant, merchant_service_rows(merchant)) for merchant in merchants],
-        "now": timezone.now(),
     }
     return render(request, "wms/wms_setup.html", context)
 

@@ -17,7 +17,7 @@ from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.events import order_events_write
-from orders.upsert import orders_upsert
+from orders.upsert import cart_download_lock, orders_upsert
 from wms.models import ShipMethodMap
 
 ZERO = Decimal("0")
@@ -48,6 +48,7 @@ def orders_download(*, cart: CartConnection, run: RunRecorder) -> None:
 @transaction.atomic
 def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder) -> tuple[int, int]:
     """Store one page: its orders once, their lines and events, new ship codes, the cursor."""
+    cart_download_lock(cart.id)
     run.count(seen=len(page.orders) + len(page.failures))
     for failure in page.failures:
         _skip(run, failure)
