@@ -69,3 +69,28 @@ class CartConnection(ConnectionState):
 
     def __str__(self) -> str:
         return self.label
+
+
+class WebhookDelivery(models.Model):
+    """A webhook the cart sent, kept by its delivery id so a repeat is recognised."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="webhooks")
+    delivery_id = models.CharField(max_length=200)
+    topic = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "delivery_id"], name="webhook_delivery_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "cart", "-received_at"], name="webhook_account_cart")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.delivery_id}"

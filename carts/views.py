@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.tenancy import member_required, scoped
 from carts import services
-from carts.connectors.base import CartConnector
+from carts.connectors.base import WEBHOOKS, CartConnector
 from carts.connectors.registry import CART_CONNECTORS
 from carts.forms import CartForm
 from carts.models import CartConnection
@@ -112,14 +114,21 @@ def cart_create(request: HttpRequest, connector_key: str) -> HttpResponse:
 @member_required()
 def cart_detail(request: HttpRequest, cart_id: int) -> HttpResponse:
     cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    connector = CART_CONNECTORS.find(cart.connector_key)
     rows = cart_service_rows(cart)
     context = {
         "cart": cart,
-        "connector": CART_CONNECTORS.find(cart.connector_key),
+        "connector": connector,
         "rows": rows,
         "alerts": cart.alerts.filter(resolved_at=None)[:5],
         "unmapped": cart.ship_method_maps.filter(wms_code="", passthrough=False).count(),
         "recent_runs": JobRun.objects.filter(cart=cart).order_by("-started_at", "-id")[:10],
+        "webhook_url": (
+            settings.SITE_URL + reverse("cart_webhook", args=[cart.webhook_token])
+            if connector is not None and connector.supports(WEBHOOKS)
+            else ""
+        ),
+        "last_webhook": cart.webhooks.first(),
     }
     return render(request, "carts/cart_detail.html", context)
 

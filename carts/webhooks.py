@@ -1,0 +1,66 @@
+"""The webhook endpoint of each cart: verify, de-duplicate, nudge the download."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from carts.connectors.base import WEBHOOKS
+from carts.connectors.registry import cart_connector_for
+from carts.models import CartConnection, WebhookDelivery
+from integration_manager.connector_errors import AuthError, RecordError
+from jobs.models import Frequency, Service, ServiceSchedule
+from jobs.runner import nudge_dispatcher
+
+logger = logging.getLogger(__name__)
+
+# WooCommerce's "ping" when a webhook is created; it carries no order.
+PING_TOPIC = "ping"
+
+
+@csrf_exempt  # signed by the cart, not by a browser session
+@require_POST
+def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
+    """A cart tells us an order changed. Only a nudge: the download stays the source of truth."""
+    cart = get_object_or_404(CartConnection.objects.select_related("account"), webhook_token=token)
+    connector = cart_connector_for(cart)
+    if not connector.supports(WEBHOOKS):
+        return JsonResponse({"error": "This cart does not take webhooks."}, status=404)
+    headers = {name.lower(): value for name, value in request.headers.items()}
+    try:
+        notice = connector.parse_webhook(headers=headers, body=request.body)
+    except AuthError:
+        logger.warning("cart %s: webhook with a bad signature refused", cart.id)
+        return JsonResponse({"error": "Signature does not match."}, status=401)
+    except RecordError as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    if notice.topic == PING_TOPIC:
+        return JsonResponse({"ok": True})
+    try:
+        with transaction.atomic():
+            WebhookDelivery.objects.create(
+                account_id=cart.account_id,
+                merchant_id=cart.merchant_id,
+                cart=cart,
+                delivery_id=notice.delivery_id[:200],
+                topic=notice.topic[:100],
+            )
+            webhook_nudge_download(cart=cart)
+    except IntegrityError:
+        return JsonResponse({"ok": True, "duplicate": True})  # seen before: nothing to do
+    return JsonResponse({"ok": True})
+
+
+def webhook_nudge_download(*, cart: CartConnection) -> None:
+    """Make the cart's download due now, whatever its frequency (unless it is Off)."""
+    due = ServiceSchedule.objects.filter(
+        cart=cart, service=Service.ORDER_DOWNLOAD, enabled=True
+    ).exclude(frequency=Frequency.OFF)
+    if due.update(next_run_at=timezone.now()):
+        nudge_dispatcher()
