@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils import timezone
 
 from alerts.services import alerts_raise, alerts_resolve
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, ConnectorError, RateLimited
 from jobs.models import ServiceSchedule
+from jobs.recorder import RunRecorder
+from jobs.registry import ServiceSpec
 from wms.models import WmsConnection
 
 # A connection that keeps failing for other reasons (5xx, timeouts) alerts on the third
@@ -115,3 +119,13 @@ def wms_run_succeeded(schedule: ServiceSchedule) -> None:
     )
     alerts_resolve(account_id=schedule.account_id, kind="wms_failing")
     alerts_resolve(account_id=schedule.account_id, kind="wms_missing")
+
+
+def cart_service(name: str, run: Callable[[ServiceSchedule, RunRecorder], None]) -> ServiceSpec:
+    """A cart-level service: its failures and successes are the cart connection's."""
+    return ServiceSpec(name, run=run, on_error=cart_run_failed, on_success=cart_run_succeeded)
+
+
+def wms_service(name: str, run: Callable[[ServiceSchedule, RunRecorder], None]) -> ServiceSpec:
+    """A merchant-level service: its failures and successes are the WMS connection's."""
+    return ServiceSpec(name, run=run, on_error=wms_run_failed, on_success=wms_run_succeeded)

@@ -8,29 +8,20 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from alerts.connections import (
-            cart_run_failed,
-            cart_run_succeeded,
-            wms_run_failed,
-            wms_run_succeeded,
-        )
+        from alerts.connections import cart_service, wms_service
         from inventory.services import inventory_fetch, inventory_upload
         from jobs.models import Service
-        from jobs.registry import ServiceSpec, register
+        from jobs.registry import register
 
         register(
-            ServiceSpec(
+            wms_service(
                 Service.INVENTORY,
-                run=lambda schedule, run: inventory_fetch(merchant=schedule.merchant, run=run),
-                on_error=wms_run_failed,
-                on_success=wms_run_succeeded,
+                lambda schedule, run: inventory_fetch(merchant=schedule.merchant, run=run),
             )
         )
         register(
-            ServiceSpec(
+            cart_service(
                 Service.INVENTORY_UPLOAD,
-                run=lambda schedule, run: inventory_upload(cart=schedule.cart, run=run),
-                on_error=cart_run_failed,
-                on_success=cart_run_succeeded,
+                lambda schedule, run: inventory_upload(cart=schedule.cart, run=run),
             )
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -10,7 +11,7 @@ from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 
 from jobs.models import Frequency, Heartbeat, JobRun, ServiceSchedule
-from jobs.schedules import next_run_after
+from jobs.schedules import schedule_next_run
 
 logger = logging.getLogger(__name__)
 
@@ -22,17 +23,6 @@ def _trigger_for(schedule: ServiceSchedule) -> str:
     if schedule.frequency == Frequency.AUTOMATIC:
         return JobRun.Trigger.AUTOMATIC
     return JobRun.Trigger.SCHEDULE
-
-
-def _advance(schedule: ServiceSchedule, now: datetime) -> datetime | None:
-    return next_run_after(
-        now,
-        frequency=schedule.frequency,
-        service=schedule.service,
-        daily_at=schedule.daily_at,
-        zone=schedule.account.zone,
-        seed=schedule.id,
-    )
 
 
 def schedules_claim_due(
@@ -55,16 +45,18 @@ def schedules_claim_due(
     with transaction.atomic(using=using):
         if connections[using].vendor == "postgresql":
             rows = list(due.select_for_update(skip_locked=True, of=("self",))[:limit])
+            # One UPDATE per distinct next run: schedules on the same interval share one.
+            groups: dict[datetime | None, list[int]] = defaultdict(list)
             for schedule in rows:
-                schedule.running_since = now
-                schedule.next_run_at = _advance(schedule, now)
-            schedules.bulk_update(rows, ["running_since", "next_run_at"])
+                groups[schedule_next_run(schedule, now)].append(schedule.id)
+            for next_run_at, ids in groups.items():
+                schedules.filter(id__in=ids).update(running_since=now, next_run_at=next_run_at)
             claimed = [(schedule.id, now, _trigger_for(schedule)) for schedule in rows]
         else:
             for schedule in due[:limit]:
                 won = schedules.filter(
                     id=schedule.id, running_since=None, next_run_at=schedule.next_run_at
-                ).update(running_since=now, next_run_at=_advance(schedule, now))
+                ).update(running_since=now, next_run_at=schedule_next_run(schedule, now))
                 if won:
                     claimed.append((schedule.id, now, _trigger_for(schedule)))
     return claimed

@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 
-from jobs.models import Frequency, Service
+from jobs.models import Frequency, Service, ServiceSchedule
 
 INTERVALS = {
     Frequency.MINUTES_5: timedelta(minutes=5),
@@ -86,3 +86,15 @@ def backoff(consecutive_failures: int) -> timedelta:
     if consecutive_failures <= 0:
         return timedelta(0)
     return min(BACKOFF_MAX, BACKOFF_BASE * 2 ** (consecutive_failures - 1))
+
+
+def schedule_next_run(schedule: ServiceSchedule, now: datetime) -> datetime | None:
+    """When this schedule runs next after `now`, in its account's time zone."""
+    return next_run_after(
+        now,
+        frequency=schedule.frequency,
+        service=schedule.service,
+        daily_at=schedule.daily_at,
+        zone=schedule.account.zone,
+        seed=schedule.id,
+    )

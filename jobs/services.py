@@ -13,7 +13,7 @@ from accounts.models import Merchant
 from carts.models import CartConnection
 from jobs.models import CART_SERVICES, MERCHANT_SERVICES, Frequency, Service, ServiceSchedule
 from jobs.runner import nudge_dispatcher
-from jobs.schedules import next_run_after
+from jobs.schedules import schedule_next_run
 
 # What a new cart or merchant starts with: Automatic wherever it fits (as Extensiv does),
 # inventory hourly because warehouses count stock slowly.
@@ -68,18 +68,7 @@ def _usable(schedule: ServiceSchedule) -> bool:
 def _reschedule(schedule: ServiceSchedule, *, run_now: bool) -> None:
     now = timezone.now()
     schedule.enabled = schedule.frequency != Frequency.OFF and _usable(schedule)
-    schedule.next_run_at = (
-        now
-        if run_now and schedule.enabled
-        else next_run_after(
-            now,
-            frequency=schedule.frequency,
-            service=schedule.service,
-            daily_at=schedule.daily_at,
-            zone=schedule.account.zone,
-            seed=schedule.id,
-        )
-    )
+    schedule.next_run_at = now if run_now and schedule.enabled else schedule_next_run(schedule, now)
     schedule.save(update_fields=["enabled", "next_run_at", "updated_at"])
 
 

@@ -114,3 +114,20 @@ class OrderLoopBrowserTests(BrowserTestCase):
         response = page.goto(self.url(f"/carts/{others.id}/"))
         self.assertEqual(response.status, 404)
         self.screenshot("merchant-user-orders")
+
+
+class ConnectorFormBrowserTests(BrowserTestCase):
+    def test_every_cart_form_renders_with_its_write_only_secrets(self) -> None:
+        self.log_in("alice@example.org")
+        for key, secret in (
+            ("shopify", "access_token"),
+            ("woocommerce", "consumer_secret"),
+            ("bigcommerce", "access_token"),
+        ):
+            with self.subTest(key=key):
+                self.page.goto(self.url(f"/carts/new/{key}/"))
+                expect(self.page.get_by_role("button", name="Add the cart")).to_be_visible()
+                expect(self.page.locator(f"#id_settings-{secret}")).to_have_attribute(
+                    "type", "password"
+                )
+                self.screenshot(f"cart-form-{key}")

@@ -6,7 +6,7 @@ import email.utils
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
@@ -17,6 +17,7 @@ from integration_manager.records import (
     OrderRecord,
     ShipmentRecord,
     UploadOrder,
+    parse_amount,
 )
 
 # GET /v2/order_statuses; the ids are fixed, the names can be relabelled per store.
@@ -85,15 +86,7 @@ def parse_date(value: Any) -> datetime:
 
 def money(value: Any) -> Decimal:
     """BigCommerce money: a decimal string ("12.9900"), sometimes a number; never a float here."""
-    if value is None or value == "":
-        return ZERO
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return amount
+    return parse_amount(value)
 
 
 def _text(value: Any) -> str:

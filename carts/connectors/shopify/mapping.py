@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
@@ -16,6 +16,7 @@ from integration_manager.records import (
     OrderRecord,
     ShipmentRecord,
     UploadOrder,
+    parse_amount,
 )
 
 CENT = Decimal("0.01")
@@ -93,16 +94,7 @@ def money(bag: dict[str, Any] | None) -> Decimal:
     """The shop-currency amount of a MoneyBag, as a Decimal."""
     if not bag:
         return ZERO
-    amount = (bag.get("shopMoney") or {}).get("amount")
-    if amount is None:
-        return ZERO
-    try:
-        value = Decimal(str(amount))
-    except InvalidOperation:
-        raise ValueError(f"the amount {amount!r} is not a number") from None
-    if not value.is_finite():
-        raise ValueError(f"the amount {amount!r} is not a number")
-    return value
+    return parse_amount((bag.get("shopMoney") or {}).get("amount"))
 
 
 def _sum(amounts: Iterable[Decimal]) -> Decimal:

@@ -16,6 +16,7 @@ from integration_manager.records import (
     OrderRecord,
     ShipmentRecord,
     StockLevel,
+    parse_amount,
 )
 
 ZERO = Decimal("0")
@@ -66,22 +67,14 @@ def modified_at(payload: Mapping[str, Any]) -> datetime | None:
 
 def money(value: Any, *, field: str, order_id: str) -> Decimal:
     """A money string ("6.00") or number (line "price" is one) as Decimal; never via float."""
-    if value is None or value == "":
-        return ZERO
     try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
+        return parse_amount(value)
+    except ValueError:
         raise RecordError(
             f"WooCommerce order {order_id} has an unreadable amount in {field} ({value!r}). "
             "Open the order in WooCommerce and check its totals.",
             record_ref=order_id,
         ) from None
-    if not amount.is_finite():
-        raise RecordError(
-            f"WooCommerce order {order_id} has an unreadable amount in {field}.",
-            record_ref=order_id,
-        )
-    return amount
 
 
 def order_id_of(payload: Any) -> str:
