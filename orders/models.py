@@ -107,6 +107,7 @@ class Order(models.Model):
                 fields=["account", "merchant", "-ordered_at", "-id"], name="order_account_merchant"
             ),
             models.Index(fields=["account", "order_number"], name="order_account_number"),
+            models.Index(fields=["account", "source_order_id"], name="order_account_source"),
             # Delivery claims: a merchant's new orders that may be sent.
             models.Index(
                 fields=["merchant", "not_before", "id"],
