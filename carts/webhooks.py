@@ -12,7 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from carts.connectors.base import WEBHOOKS
-from carts.connectors.registry import cart_connector_for
+from carts.connectors.registry import CART_CONNECTORS, cart_connector_for
 from carts.models import CartConnection, WebhookDelivery
 from integration_manager.connector_errors import AuthError, RecordError
 from jobs.models import Frequency, Service, ServiceSchedule
@@ -29,9 +29,10 @@ PING_TOPIC = "ping"
 def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A cart tells us an order changed. Only a nudge: the download stays the source of truth."""
     cart = get_object_or_404(CartConnection.objects.select_related("account"), webhook_token=token)
-    connector = cart_connector_for(cart)
-    if not connector.supports(WEBHOOKS):
+    connector_class = CART_CONNECTORS.find(cart.connector_key)
+    if connector_class is None or not connector_class.supports(WEBHOOKS):
         return JsonResponse({"error": "This cart does not take webhooks."}, status=404)
+    connector = cart_connector_for(cart)
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
         notice = connector.parse_webhook(headers=headers, body=request.body)

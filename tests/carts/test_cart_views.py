@@ -175,3 +175,27 @@ class CartViewTests(BaseTestCase):
         self.assertContains(page, "Bobs shop")
         self.assertNotContains(page, "Others shop")
         self.assertNotContains(page, "Charlies shop")
+
+
+class WebhookEndpointTests(BaseTestCase):
+    def test_a_cart_without_webhooks_answers_404(self) -> None:
+        cart = create_cart(self.bobs_merchant, prefix="BB-")  # the sandbox takes none
+        response = self.client.post(
+            reverse("cart_webhook", args=[cart.webhook_token]),
+            data=b"{}",
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 404)
+        CartConnection.objects.filter(id=cart.id).update(connector_key="uninstalled")
+        response = self.client.post(
+            reverse("cart_webhook", args=[cart.webhook_token]),
+            data=b"{}",
+            content_type="application/json",
+        )
+        self.assertEqual(response.status_code, 404)
+
+    def test_only_post_is_allowed(self) -> None:
+        cart = create_cart(self.bobs_merchant, prefix="BB-")
+        self.assertEqual(
+            self.client.get(reverse("cart_webhook", args=[cart.webhook_token])).status_code, 405
+        )
