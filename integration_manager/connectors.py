@@ -152,6 +152,17 @@ class ConnectorRegistry(Generic[C]):
         except KeyError:
             raise LookupError(f"No {self.kind} connector is installed for {key!r}") from None
 
+    def connector_for(
+        self,
+        *,
+        key: str,
+        settings: Mapping[str, Any],
+        credentials: Mapping[str, str],
+        context: ConnectionContext,
+    ) -> C:
+        """An instance of the connector of a saved connection (LookupError if not installed)."""
+        return self.get(key)(settings=settings, credentials=credentials, context=context)
+
     def find(self, key: str) -> type[C] | None:
         """The class for a key, or None when that connector is not installed (any more)."""
         return self._connectors.get(key)

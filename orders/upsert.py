@@ -27,6 +27,18 @@ def _columns(model: type[Model], exclude: set[str]) -> list[Any]:
     return [field for field in model._meta.concrete_fields if field.attname not in exclude]
 
 
+def _insert_head(
+    model: type[Model], instances: Sequence[Model], connection: Any
+) -> tuple[str, list[Any]]:
+    """`INSERT INTO table (columns) VALUES (...), (...)` for these instances, and its params."""
+    quote = connection.ops.quote_name
+    fields = _columns(model, exclude={"id"})
+    values, params = _values(fields, instances, connection)
+    columns = ", ".join(quote(field.column) for field in fields)
+    table = quote(model._meta.db_table)
+    return f"INSERT INTO {table} ({columns}) VALUES {values} ", params  # noqa: S608
+
+
 def _values(
     fields: list[Any], instances: Sequence[Model], connection: Any
 ) -> tuple[str, list[Any]]:
@@ -69,7 +81,6 @@ def orders_upsert(orders: Sequence[Order], *, using: str = DEFAULT_DB_ALIAS) -> 
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(Order._meta.db_table)
-    fields = _columns(Order, exclude={"id"})
     # What a newer copy from the cart may change; our own state (status, delivery, errors)
     # is never taken from the cart.
     refreshed = [
@@ -78,12 +89,10 @@ def orders_upsert(orders: Sequence[Order], *, using: str = DEFAULT_DB_ALIAS) -> 
         "shipping_handling", "grand_total", "notes", "ordered_at", "source_updated_at",
         "updated_at", "raw", "canceled_in_cart_at",
     ]  # fmt: skip
-    values, params = _values(fields, orders, connection)
-    columns = ", ".join(quote(field.column) for field in fields)
+    head, params = _insert_head(Order, orders, connection)
     assignments = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in refreshed)
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT (cart_id, source_order_id) DO UPDATE SET {assignments} "
+        f"{head}ON CONFLICT (cart_id, source_order_id) DO UPDATE SET {assignments} "
         f"WHERE {table}.status = 'new' AND {table}.delivery_started_at IS NULL "
         f"AND {table}.source_updated_at IS NOT NULL "
         f"AND excluded.source_updated_at > {table}.source_updated_at "
@@ -115,14 +124,9 @@ def shipments_insert(
     if not shipments:
         return []
     connection = connections[using]
-    quote = connection.ops.quote_name
-    table = quote(Shipment._meta.db_table)
-    fields = _columns(Shipment, exclude={"id"})
-    values, params = _values(fields, shipments, connection)
-    columns = ", ".join(quote(field.column) for field in fields)
+    head, params = _insert_head(Shipment, shipments, connection)
     sql = (
-        f"INSERT INTO {table} ({columns}) VALUES {values} "  # noqa: S608
-        "ON CONFLICT (order_id, wms_shipment_ref) DO NOTHING "
+        f"{head}ON CONFLICT (order_id, wms_shipment_ref) DO NOTHING "
         "RETURNING id, order_id, wms_shipment_ref"
     )
     with connection.cursor() as cursor:

@@ -15,8 +15,8 @@ register = CART_CONNECTORS.register
 
 
 def cart_connector_for(cart: CartConnection) -> CartConnector:
-    connector_class = CART_CONNECTORS.get(cart.connector_key)
-    return connector_class(
+    return CART_CONNECTORS.connector_for(
+        key=cart.connector_key,
         settings=cart.settings,
         credentials=cart.credentials,
         context=ConnectionContext(

@@ -43,10 +43,8 @@ def order_event_write(
     job_run_id: int | None = None,
     user_id: int | None = None,
 ) -> None:
-    OrderEvent.objects.create(
-        account_id=order.account_id,
-        merchant_id=order.merchant_id,
-        order_id=order.id,
+    order_events_write(
+        [order],
         from_status=from_status,
         to_status=to_status,
         message=message,

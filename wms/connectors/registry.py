@@ -15,8 +15,8 @@ register = WMS_CONNECTORS.register
 
 
 def wms_connector_for(wms: WmsConnection) -> WmsConnector:
-    connector_class = WMS_CONNECTORS.get(wms.connector_key)
-    return connector_class(
+    return WMS_CONNECTORS.connector_for(
+        key=wms.connector_key,
         settings=wms.settings,
         credentials=wms.credentials,
         context=ConnectionContext(
