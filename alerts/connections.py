@@ -10,6 +10,7 @@ from alerts.services import alerts_raise, alerts_resolve
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, ConnectorError, RateLimited
 from jobs.models import ServiceSchedule
+from jobs.ownership import RunInterrupted
 from jobs.recorder import RunRecorder
 from jobs.registry import ServiceSpec
 from wms.models import WmsConnection
@@ -21,7 +22,7 @@ UNEXPECTED = "An unexpected error stopped the run; it is logged for the administ
 
 
 def _message(error: Exception) -> str:
-    return str(error) if isinstance(error, ConnectorError) else UNEXPECTED
+    return str(error) if isinstance(error, ConnectorError | RunInterrupted) else UNEXPECTED
 
 
 def cart_run_failed(schedule: ServiceSchedule, error: Exception) -> None:

@@ -40,6 +40,8 @@ class Alert(models.Model):
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # The e-mail is claimed before it is sent (a task run twice sends once), then marked sent.
+    notify_claimed_at = models.DateTimeField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -58,6 +60,12 @@ class Alert(models.Model):
                 name="alert_account_open",
             ),
             models.Index(fields=["account", "merchant", "-last_seen_at"], name="alert_merchant"),
+            # The tick's sweep for e-mails that were never sent (a nudge lost with the broker).
+            models.Index(
+                fields=["first_seen_at"],
+                condition=Q(notified_at__isnull=True),
+                name="alert_unsent",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
+from smtplib import SMTPException
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -53,10 +55,37 @@ def alerts_raise(
     except IntegrityError:
         open_alert.update(message=message, last_seen_at=now, count=F("count") + 1)
         return open_alert.get()
-    from alerts.tasks import alert_notify_task  # tasks import us
-
-    transaction.on_commit(lambda: alert_notify_task.delay(alert_id=alert.id))
+    transaction.on_commit(lambda: alert_notify_send(alert_id=alert.id))
     return alert
+
+
+def alert_notify_send(*, alert_id: int) -> bool:
+    """Queue an alert's e-mail; if the broker is away, the tick's sweep sends it later."""
+    from alerts.tasks import alert_notify_task  # tasks import us
+    from jobs.broker import task_send
+
+    return task_send(alert_notify_task, kwargs={"alert_id": alert_id}, quick=True)
+
+
+# An alert still unsent this long after it was raised lost its task (the broker was away);
+# one claimed this long ago and still unsent lost its worker mid-send.
+UNSENT_AFTER = timedelta(minutes=1)
+CLAIM_EXPIRES = timedelta(minutes=15)
+SWEEP_LIMIT = 200
+
+
+def alerts_notify_unsent(now: datetime) -> int:
+    """The dispatcher tick's sweep: queue the e-mails that were never sent."""
+    unsent = list(
+        Alert.objects.filter(notified_at=None, first_seen_at__lte=now - UNSENT_AFTER)
+        .filter(Q(notify_claimed_at=None) | Q(notify_claimed_at__lte=now - CLAIM_EXPIRES))
+        .order_by("first_seen_at")
+        .values_list("id", flat=True)[:SWEEP_LIMIT]
+    )
+    for alert_id in unsent:
+        if not alert_notify_send(alert_id=alert_id):
+            break  # the broker is still away: the next tick tries again
+    return len(unsent)
 
 
 def alerts_resolve(
@@ -95,14 +124,27 @@ def alert_recipients(alert: Alert) -> list[str]:
 
 
 def alert_notify(*, alert: Alert) -> int:
-    """E-mail a new alert once; the count of later repeats shows on the alerts page."""
-    if alert.notified_at is not None:
+    """E-mail a new alert once; the count of later repeats shows on the alerts page.
+
+    The e-mail is claimed with a conditional update before it is sent, so a task run twice
+    sends it once. A send that fails gives the claim back for the retry; a worker killed
+    mid-send leaves a claim that the tick's sweep takes back after CLAIM_EXPIRES.
+    """
+    now = timezone.now()
+    claimable = Alert.objects.filter(id=alert.id, notified_at=None).filter(
+        Q(notify_claimed_at=None) | Q(notify_claimed_at__lte=now - CLAIM_EXPIRES)
+    )
+    if not claimable.update(notify_claimed_at=now):
         return 0
     recipients = alert_recipients(alert)
-    if recipients:
-        body = render_to_string(
-            "alerts/email/alert.txt", {"alert": alert, "site_url": settings.SITE_URL}
-        )
-        send_mail(f"[Integration hub] {alert.subject}", body, None, recipients)
+    try:
+        if recipients:
+            body = render_to_string(
+                "alerts/email/alert.txt", {"alert": alert, "site_url": settings.SITE_URL}
+            )
+            send_mail(f"[Integration hub] {alert.subject}", body, None, recipients)
+    except (SMTPException, OSError):
+        Alert.objects.filter(id=alert.id, notify_claimed_at=now).update(notify_claimed_at=None)
+        raise
     Alert.objects.filter(id=alert.id).update(notified_at=timezone.now())
     return len(recipients)

@@ -164,9 +164,6 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The dispatcher tick (seconds) and how often "Automatic" polls a source that has no push.
 DISPATCH_INTERVAL_SECONDS = env.float("DISPATCH_INTERVAL_SECONDS", default=30.0)
 AUTOMATIC_POLL_SECONDS = env.int("AUTOMATIC_POLL_SECONDS", default=60)
-# A schedule claimed longer ago than this belongs to a dead worker (runs are bounded by
-# the hard time limit, so this never frees a run that is still going).
-JOB_REAP_AFTER_SECONDS = env.int("JOB_REAP_AFTER_SECONDS", default=CELERY_TASK_TIME_LIMIT + 60)
 # One beat entry: the dispatcher tick. Every schedule lives in the database, not in beat.
 CELERY_BEAT_SCHEDULE = {
     "dispatch": {

@@ -6,12 +6,14 @@ import logging
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from jobs.models import Frequency, Heartbeat, JobRun, ServiceSchedule
-from jobs.schedules import schedule_next_run
+from jobs.ownership import schedules_unowned
+from jobs.registry import PERIODIC
+from jobs.schedules import backoff, schedule_next_run
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,11 @@ def _trigger_for(schedule: ServiceSchedule) -> str:
     if schedule.frequency == Frequency.AUTOMATIC:
         return JobRun.Trigger.AUTOMATIC
     return JobRun.Trigger.SCHEDULE
+
+
+def _claim_fields(now: datetime) -> dict[str, object]:
+    # The claim's task is sent right after the claim commits: count that send now.
+    return {"running_since": now, "run_started_at": None, "enqueued_at": now, "enqueue_count": 1}
 
 
 def schedules_claim_due(
@@ -50,13 +57,13 @@ def schedules_claim_due(
             for schedule in rows:
                 groups[schedule_next_run(schedule, now)].append(schedule.id)
             for next_run_at, ids in groups.items():
-                schedules.filter(id__in=ids).update(running_since=now, next_run_at=next_run_at)
+                schedules.filter(id__in=ids).update(next_run_at=next_run_at, **_claim_fields(now))
             claimed = [(schedule.id, now, _trigger_for(schedule)) for schedule in rows]
         else:
             for schedule in due[:limit]:
                 won = schedules.filter(
                     id=schedule.id, running_since=None, next_run_at=schedule.next_run_at
-                ).update(running_since=now, next_run_at=schedule_next_run(schedule, now))
+                ).update(next_run_at=schedule_next_run(schedule, now), **_claim_fields(now))
                 if won:
                     claimed.append((schedule.id, now, _trigger_for(schedule)))
     return claimed
@@ -66,35 +73,158 @@ def schedule_claim_now(*, schedule: ServiceSchedule) -> datetime | None:
     """Claim one schedule for a manual run, whatever its frequency; None if it is running."""
     now = timezone.now()
     won = ServiceSchedule.objects.filter(id=schedule.id, running_since=None).update(
-        running_since=now
+        running_since=now, run_started_at=None, enqueued_at=now, enqueue_count=1
     )
     return now if won else None
 
 
-def reap_after() -> timedelta:
-    # A run cannot outlive the task's hard time limit, so a claim older than that (plus a
-    # margin) belongs to a worker that died.
-    return timedelta(seconds=settings.JOB_REAP_AFTER_SECONDS)
+def claim_send(*, schedule_id: int, claimed_at: datetime, trigger: str) -> bool:
+    """Send the task of one claim; False when the broker could not take it."""
+    from jobs.broker import task_send
+    from jobs.tasks import run_schedule_task  # tasks import us
+
+    return task_send(
+        run_schedule_task,
+        kwargs={
+            "schedule_id": schedule_id,
+            "claimed_at": claimed_at.isoformat(),
+            "trigger": trigger,
+        },
+    )
+
+
+def claims_send(claims: list[tuple[int, datetime, str]]) -> int:
+    """Send a task per claim. A claim is never left without its task: when the broker does
+    not take one, that claim and the rest are given back, due, for the next tick."""
+    for index, (schedule_id, claimed_at, trigger) in enumerate(claims):
+        if not claim_send(schedule_id=schedule_id, claimed_at=claimed_at, trigger=trigger):
+            unsent = claims[index:]
+            for unsent_id, unsent_at, _ in unsent:
+                claim_unsend(schedule_id=unsent_id, claimed_at=unsent_at)
+            logger.warning("the broker took no task; %s claim(s) given back", len(unsent))
+            return index
+    return len(claims)
+
+
+def claim_unsend(*, schedule_id: int, claimed_at: datetime) -> None:
+    """Give back a claim whose task was never sent; it is due again at once."""
+    ServiceSchedule.objects.filter(
+        id=schedule_id, running_since=claimed_at, run_started_at=None
+    ).update(running_since=None, enqueued_at=None, enqueue_count=0, next_run_at=claimed_at)
+
+
+# A claim whose task has not started this long after it was sent (doubling with each send)
+# is sent again: the message may have been lost with the broker, or its task may have
+# failed before it started. After MAX_SENDS sends (about a quarter of an hour) it is given
+# up as a failed run, so a schedule never waits silently.
+RESEND_AFTER = timedelta(seconds=60)
+MAX_SENDS = 5
+NOT_STARTED = (
+    "The run did not start: its task was sent {sends} times and no worker ran it. Check that "
+    "the workers are running and can reach the broker; the hub tries again."
+)
+UNSENDABLE = (
+    "The run's task could not be sent again: the broker is not reachable. The hub tries again."
+)
+
+
+def resend_after(sends: int) -> timedelta:
+    return RESEND_AFTER * 2 ** max(0, sends - 1)
 
 
 def schedules_reap(*, now: datetime) -> int:
-    """Free schedules whose run died with its worker, and close that run as failed."""
-    cutoff = now - reap_after()
-    stale = list(
-        ServiceSchedule.objects.filter(running_since__lt=cutoff).values_list("id", flat=True)
+    """Take over claims that no live run owns; returns how many were taken over or given up.
+
+    A started claim whose run lock is free died with its worker: its run is closed as failed
+    and the schedule is due again (at once the first time, then on the back-off). A claim
+    whose task never started is sent again, then given up visibly.
+    """
+    from jobs.runner import claim_release, schedule_interrupted
+
+    claims = list(
+        ServiceSchedule.objects.filter(running_since__isnull=False).values_list(
+            "id", "running_since", "run_started_at", "enqueued_at", "enqueue_count"
+        )
     )
-    if not stale:
-        return 0
-    JobRun.objects.filter(schedule_id__in=stale, status=JobRun.Status.RUNNING).update(
+    started = {row[0]: row[1] for row in claims if row[2] is not None}
+    queued = {
+        row[0]: (row[1], row[4])
+        for row in claims
+        if row[2] is None and (row[3] is None or now - row[3] >= resend_after(row[4]))
+    }
+    taken = 0
+    with schedules_unowned([*started, *queued]) as free:
+        for schedule_id in free & started.keys():
+            schedule = _claimed(schedule_id, started[schedule_id])
+            if schedule is not None:
+                with transaction.atomic():
+                    job_run, wait = schedule_interrupted(schedule, now=now)
+                    claim_release(
+                        schedule,
+                        claimed_at=started[schedule_id],
+                        job_run=job_run,
+                        next_run_at=now + wait,
+                    )
+                taken += 1
+        for schedule_id in free & queued.keys():
+            claimed_at, sends = queued[schedule_id]
+            if sends < MAX_SENDS and _resend(schedule_id, claimed_at, now=now):
+                continue
+            schedule = _claimed(schedule_id, claimed_at)
+            if schedule is not None:
+                message = NOT_STARTED.format(sends=sends) if sends >= MAX_SENDS else UNSENDABLE
+                _give_up(schedule, claimed_at, message=message, now=now)
+                taken += 1
+    if taken:
+        logger.warning("took over %s claim(s) that no live run owned", taken)
+    return taken
+
+
+def _claimed(schedule_id: int, claimed_at: datetime) -> ServiceSchedule | None:
+    return (
+        ServiceSchedule.objects.select_related("account", "merchant", "cart")
+        .filter(id=schedule_id, running_since=claimed_at)
+        .first()
+    )
+
+
+def _resend(schedule_id: int, claimed_at: datetime, *, now: datetime) -> bool:
+    schedule = _claimed(schedule_id, claimed_at)
+    if schedule is None or schedule.run_started_at is not None:
+        return True  # it started or ended meanwhile: nothing to send
+    if not claim_send(
+        schedule_id=schedule_id, claimed_at=claimed_at, trigger=_trigger_for(schedule)
+    ):
+        return False
+    ServiceSchedule.objects.filter(id=schedule_id, running_since=claimed_at).update(
+        enqueued_at=now, enqueue_count=F("enqueue_count") + 1
+    )
+    logger.warning("schedule %s: its task had not started; sent it again", schedule_id)
+    return True
+
+
+@transaction.atomic
+def _give_up(
+    schedule: ServiceSchedule, claimed_at: datetime, *, message: str, now: datetime
+) -> None:
+    """Free a claim that never started, as a failed run people can see, with back-off."""
+    from jobs.runner import claim_release, job_run_create, schedule_failure_count
+
+    job_run = job_run_create(
+        schedule,
+        trigger=_trigger_for(schedule),
         status=JobRun.Status.FAILED,
+        started_at=claimed_at,
         finished_at=now,
-        message="The worker stopped before this run finished. The next run picks up from here.",
+        message=message,
     )
-    freed = ServiceSchedule.objects.filter(id__in=stale, running_since__lt=cutoff).update(
-        running_since=None
+    failures_before = schedule_failure_count(schedule, message=message)
+    claim_release(
+        schedule,
+        claimed_at=claimed_at,
+        job_run=job_run,
+        next_run_at=now + backoff(failures_before + 1),
     )
-    logger.warning("freed %s schedule(s) whose worker stopped", freed)
-    return freed
 
 
 def heartbeat_beat(name: str, now: datetime) -> None:
@@ -111,21 +241,15 @@ def dispatcher_last_tick() -> datetime | None:
 
 
 def dispatch_tick(*, now: datetime | None = None) -> list[tuple[int, datetime, str]]:
-    """One tick: heartbeat, reap, claim what is due, and enqueue a run for each claim."""
-    from jobs.tasks import run_schedule_task  # tasks import us
-
+    """One tick: heartbeat, take over dead claims, claim what is due and send a task for
+    each claim, then the periodic chores apps registered (jobs/registry.py)."""
     now = now or timezone.now()
     heartbeat_beat(DISPATCHER_HEARTBEAT, now)
     schedules_reap(now=now)
     claimed = schedules_claim_due(now=now)
-    for schedule_id, claimed_at, trigger in claimed:
-        run_schedule_task.apply_async(
-            kwargs={
-                "schedule_id": schedule_id,
-                "claimed_at": claimed_at.isoformat(),
-                "trigger": trigger,
-            }
-        )
+    sent = claims_send(claimed)
     if claimed:
-        logger.info("dispatched %s job(s)", len(claimed))
-    return claimed
+        logger.info("dispatched %s job(s)", sent)
+    for chore in PERIODIC.values():
+        chore(now)
+    return claimed[:sent]

@@ -57,6 +57,13 @@ class ServiceSchedule(models.Model):
     next_run_at = models.DateTimeField(null=True, blank=True)
     # Set by the dispatcher's claim, cleared when the run ends (or by the reaper).
     running_since = models.DateTimeField(null=True, blank=True)
+    # Set when a worker took the claim and holds its run lock (jobs/ownership.py); empty
+    # while the claim's task waits in the queue.
+    run_started_at = models.DateTimeField(null=True, blank=True)
+    # When the claim's task was last sent, and how often: a task lost with the broker is
+    # sent again (jobs/dispatcher.py).
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    enqueue_count = models.PositiveIntegerField(default=0)
     last_run = models.ForeignKey(
         "JobRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

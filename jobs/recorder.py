@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from integration_manager.redaction import redact
 from jobs.models import JobRun
+from jobs.ownership import OwnershipLost, RunLock
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ class RunRecorder:
     message: str = ""
     lines: list[str] = field(default_factory=list)
     dropped_lines: int = 0
+    # The run's lock (jobs/ownership.py); None for a service called outside the runner.
+    lock: RunLock | None = None
+    # Set by a service that stopped at its batch limit: the runner makes it due again.
+    more_waiting: bool = False
 
     def log(self, message: str, *args: object) -> None:
         """Add a line to the run's log (shown on the job run page); secrets are redacted."""
@@ -40,6 +45,19 @@ class RunRecorder:
         self.ok += ok
         self.failed += failed
         self.skipped += skipped
+
+    def check_owner(self) -> None:
+        """Call before each side effect (a send to the WMS or a cart): raise OwnershipLost if
+        another run may own the schedule now, so two runs never send the same thing."""
+        if self.lock is not None and not self.lock.still_held():
+            raise OwnershipLost(
+                "This run lost its hold on the schedule (the database restarted); it stopped "
+                "before sending more. The run that holds it now goes on."
+            )
+
+    def again(self) -> None:
+        """This run stopped at its batch limit: run the service again right after it."""
+        self.more_waiting = True
 
     def say(self, message: str) -> None:
         """The one-line summary shown in lists ("12 orders downloaded, 1 skipped")."""

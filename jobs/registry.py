@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,6 +28,8 @@ class ServiceSpec:
 
 
 SERVICES: dict[str, ServiceSpec] = {}
+# Chores an app asks every dispatcher tick to do (sweeps of an outbox); each takes "now".
+PERIODIC: dict[str, Callable[[datetime], None]] = {}
 
 
 def register(spec: ServiceSpec) -> ServiceSpec:
@@ -34,6 +37,12 @@ def register(spec: ServiceSpec) -> ServiceSpec:
         raise ValueError(f"The service {spec.name!r} is registered twice")
     SERVICES[spec.name] = spec
     return spec
+
+
+def register_periodic(name: str, chore: Callable[[datetime], None]) -> None:
+    if name in PERIODIC:
+        raise ValueError(f"The periodic chore {name!r} is registered twice")
+    PERIODIC[name] = chore
 
 
 def service_spec(name: str) -> ServiceSpec:

@@ -1,4 +1,5 @@
-"""Runs one claimed schedule: a JobRun around the service, then the claim released."""
+"""Runs one claimed schedule: its run lock held for the run's life, a JobRun around the
+service, then the claim released with the next run time."""
 
 from __future__ import annotations
 
@@ -7,54 +8,108 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F
-from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from integration_manager.connector_errors import ConnectorError, RateLimited
 from jobs.models import JobRun, ServiceSchedule
+from jobs.ownership import OwnershipLost, RunInterrupted, RunLock, run_lock
 from jobs.recorder import RunRecorder
 from jobs.registry import service_spec
 from jobs.schedules import backoff
 
 logger = logging.getLogger(__name__)
 
+INTERRUPTED = (
+    "The worker running this stopped before the run finished (it was killed, or lost its "
+    "connection). The hub runs it again from what was saved."
+)
 
-def schedule_run(*, schedule_id: int, claimed_at: datetime, trigger: str) -> JobRun | None:
-    """Run the service of a schedule this caller claimed; None when the claim is not ours.
 
-    Nothing a service raises escapes: connector errors and unexpected exceptions alike end
-    in a failed JobRun with a message, and the schedule backs off.
+def schedule_run(
+    *, schedule_id: int, claimed_at: datetime, trigger: str, attempt: int = 1
+) -> JobRun | None:
+    """Run the service of a schedule this caller claimed; None when another run owns it or
+    the claim is not ours any more.
+
+    A copy of the task that the broker handed out again while its run lives finds the run
+    lock taken and exits. Nothing a service raises escapes: connector errors and unexpected
+    exceptions alike end in a failed JobRun with a message, and the schedule backs off.
     """
-    schedule = (
-        ServiceSchedule.objects.select_related("account", "merchant", "cart")
-        .filter(id=schedule_id, running_since=claimed_at)
-        .first()
-    )
-    if schedule is None:
-        # Reaped, or a late copy of a message whose claim was already released.
-        logger.info("schedule %s: claim %s is no longer held; not running", schedule_id, claimed_at)
-        return None
-    # A run of this claim that is still "running" died with its worker process (the task
-    # was handed out again): close it before starting over.
-    JobRun.objects.filter(schedule=schedule, status=JobRun.Status.RUNNING).update(
-        status=JobRun.Status.FAILED,
-        finished_at=timezone.now(),
-        message="The worker stopped before this run finished; it ran again.",
-    )
-    job_run = JobRun.objects.create(
-        account_id=schedule.account_id,
-        merchant_id=schedule.merchant_id,
-        cart_id=schedule.cart_id,
-        schedule=schedule,
-        service=schedule.service,
-        trigger=trigger,
-    )
-    recorder = RunRecorder(job_run)
+    with run_lock(schedule_id) as lock:
+        if not lock.held:
+            logger.info(
+                "schedule %s: a live run owns it; this copy of claim %s exits",
+                schedule_id,
+                claimed_at,
+            )
+            return None
+        return _run_owned(
+            schedule_id=schedule_id,
+            claimed_at=claimed_at,
+            trigger=trigger,
+            attempt=attempt,
+            lock=lock,
+        )
+
+
+def _run_owned(
+    *, schedule_id: int, claimed_at: datetime, trigger: str, attempt: int, lock: RunLock
+) -> JobRun | None:
+    now = timezone.now()
+    # A run that is still "running" under this claim died with its worker: we hold the lock,
+    # so no live process can be running it.
+    with transaction.atomic():
+        if not ServiceSchedule.objects.filter(id=schedule_id, running_since=claimed_at).update(
+            run_started_at=now
+        ):
+            logger.info(
+                "schedule %s: claim %s is no longer held; not running", schedule_id, claimed_at
+            )
+            return None
+        schedule = ServiceSchedule.objects.select_related("account", "merchant", "cart").get(
+            id=schedule_id
+        )
+        interrupted, wait = schedule_interrupted(schedule, now=now)
+        if wait:
+            # It keeps dying (a run that kills its worker?): back off instead of rerunning.
+            claim_release(
+                schedule, claimed_at=claimed_at, job_run=interrupted, next_run_at=now + wait
+            )
+            return interrupted
+        job_run = job_run_create(schedule, trigger=trigger)
+    recorder = RunRecorder(job_run, lock=lock)
+    if interrupted is not None:
+        recorder.log(
+            "The run before this one (#%s) stopped with its worker; this one goes on.",
+            interrupted.id,
+        )
+    if attempt > 1:
+        recorder.log(
+            "Started on attempt %s: the earlier attempts could not reach the database.", attempt
+        )
+    if schedule.enqueue_count > 1:
+        recorder.log(
+            "Its task was sent %s times before a worker took it (a message lost with the "
+            "broker, or busy workers).",
+            schedule.enqueue_count,
+        )
+    return _run_service(schedule, claimed_at=claimed_at, job_run=job_run, recorder=recorder)
+
+
+def _run_service(
+    schedule: ServiceSchedule, *, claimed_at: datetime, job_run: JobRun, recorder: RunRecorder
+) -> JobRun:
     spec = service_spec(schedule.service)
     error: Exception | None = None
     retry_after: float | None = None
     try:
         spec.run(schedule, recorder)
+    except OwnershipLost as lost:
+        # Another run holds the schedule now: record this one and leave the claim to it.
+        recorder.log("Stopped: %s", lost)
+        recorder.say(str(lost))
+        _finish(job_run, recorder, failed=True)
+        return job_run
     except RateLimited as limited:
         error, retry_after = limited, limited.retry_after
         recorder.log("Stopped: %s", limited)
@@ -76,14 +131,79 @@ def schedule_run(*, schedule_id: int, claimed_at: datetime, trigger: str) -> Job
     elif error is None and spec.on_success is not None:
         spec.on_success(schedule)
     _finish(job_run, recorder, failed=error is not None)
-    _release(
-        schedule,
-        claimed_at=claimed_at,
-        job_run=job_run,
-        failed=error is not None,
-        retry_after=retry_after,
-    )
+    now = timezone.now()
+    if error is not None:
+        # Failed runs retry on the back-off whatever the frequency: not at the next interval,
+        # nor at an Automatic schedule's cleanup time.
+        wait = (
+            timedelta(seconds=retry_after)
+            if retry_after is not None
+            else backoff(schedule.consecutive_failures + 1)
+        )
+        claim_release(
+            schedule, claimed_at=claimed_at, job_run=job_run, next_run_at=now + wait, failed=True
+        )
+    else:
+        # A run that stopped at its batch limit is due again at once, on any frequency.
+        claim_release(
+            schedule,
+            claimed_at=claimed_at,
+            job_run=job_run,
+            next_run_at=now if recorder.more_waiting else None,
+            failed=False,
+        )
     return job_run
+
+
+def schedule_interrupted(
+    schedule: ServiceSchedule, *, now: datetime
+) -> tuple[JobRun | None, timedelta]:
+    """Close the runs of this schedule that died with their worker, as failures.
+
+    The caller holds the schedule's run lock. Returns the closed run (None if there was
+    none) and how long to wait before running again: nothing the first time (a killed
+    worker is not the service's fault), then the back-off, so a run that kills its worker
+    every time does not loop.
+    """
+    dead = list(
+        JobRun.objects.filter(schedule=schedule, status=JobRun.Status.RUNNING).order_by("id")
+    )
+    if not dead:
+        return None, timedelta(0)
+    JobRun.objects.filter(id__in=[run.id for run in dead]).update(
+        status=JobRun.Status.FAILED, finished_at=now, message=INTERRUPTED
+    )
+    failures_before = schedule_failure_count(schedule, message=INTERRUPTED)
+    logger.warning("schedule %s: run %s stopped with its worker", schedule.id, dead[-1].id)
+    return JobRun.objects.get(id=dead[-1].id), backoff(failures_before)
+
+
+def job_run_create(schedule: ServiceSchedule, *, trigger: str, **fields: object) -> JobRun:
+    """A JobRun of this schedule's service (running, unless fields say otherwise)."""
+    return JobRun.objects.create(
+        account_id=schedule.account_id,
+        merchant_id=schedule.merchant_id,
+        cart_id=schedule.cart_id,
+        schedule=schedule,
+        service=schedule.service,
+        trigger=trigger,
+        **fields,
+    )
+
+
+def schedule_failure_count(schedule: ServiceSchedule, *, message: str) -> int:
+    """Count a run that died, or never started, as a failure of its service, where people
+    see failures (the connection's last error; its alert after three in a row). Returns the
+    count of failures before this one."""
+    failures_before = schedule.consecutive_failures
+    ServiceSchedule.objects.filter(id=schedule.id).update(
+        consecutive_failures=F("consecutive_failures") + 1
+    )
+    spec = service_spec(schedule.service)
+    if spec.on_error is not None:
+        spec.on_error(schedule, RunInterrupted(message))
+    schedule.consecutive_failures = failures_before + 1
+    return failures_before
 
 
 def _finish(job_run: JobRun, recorder: RunRecorder, *, failed: bool) -> None:
@@ -106,25 +226,28 @@ def _finish(job_run: JobRun, recorder: RunRecorder, *, failed: bool) -> None:
     job_run.save()
 
 
-def _release(
+def claim_release(
     schedule: ServiceSchedule,
     *,
     claimed_at: datetime,
-    job_run: JobRun,
-    failed: bool,
-    retry_after: float | None,
+    job_run: JobRun | None,
+    next_run_at: datetime | None,
+    failed: bool | None = None,
 ) -> None:
-    """Give the claim back. next_run_at is only pushed later, never earlier: an Automatic
-    trigger that came in during the run (next_run_at = now) still runs right after."""
-    now = timezone.now()
-    updates: dict[str, object] = {"running_since": None, "last_run": job_run}
-    if failed:
-        failures = schedule.consecutive_failures + 1
-        wait = timedelta(seconds=retry_after) if retry_after is not None else backoff(failures)
-        updates["consecutive_failures"] = failures
-        updates["next_run_at"] = Greatest(F("next_run_at"), now + wait)
-    else:
-        updates["consecutive_failures"] = 0
+    """Give the claim back. On success next_run_at stays as the claim set it (or as an
+    Automatic trigger during the run set it: then it runs right after), unless given."""
+    updates: dict[str, object] = {
+        "running_since": None,
+        "run_started_at": None,
+        "enqueued_at": None,
+        "enqueue_count": 0,
+    }
+    if job_run is not None:
+        updates["last_run"] = job_run
+    if next_run_at is not None:
+        updates["next_run_at"] = next_run_at
+    if failed is not None:  # None: an interrupted run counted its failure already
+        updates["consecutive_failures"] = F("consecutive_failures") + 1 if failed else 0
     with transaction.atomic():
         released = ServiceSchedule.objects.filter(id=schedule.id, running_since=claimed_at).update(
             **updates
@@ -134,10 +257,19 @@ def _release(
 
 
 def nudge_dispatcher() -> None:
-    """Ask for a dispatcher tick once the current transaction commits (Automatic)."""
+    """Ask for a dispatcher tick once the current transaction commits (Automatic).
+
+    Best effort: the schedule is already due in the database (an outbox), so a nudge lost
+    with the broker only means the next tick starts the run.
+    """
+    transaction.on_commit(_send_nudge)
+
+
+def _send_nudge() -> None:
+    from jobs.broker import task_send
     from jobs.tasks import dispatch_task  # tasks import the runner
 
-    transaction.on_commit(dispatch_task.delay)
+    task_send(dispatch_task, quick=True)
 
 
 def nudge_if_due(*, schedule_id: int) -> None:

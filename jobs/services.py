@@ -118,22 +118,33 @@ def schedules_trigger(
     return due
 
 
-def schedule_run_now(*, schedule: ServiceSchedule) -> bool:
-    """Run a service at once, whatever its frequency; False when it is running already."""
-    from jobs.dispatcher import schedule_claim_now
+class RunNow:
+    """What Run now did: started, found the service running, or found no broker."""
+
+    STARTED = "started"
+    RUNNING = "running"
+    QUEUE_AWAY = "queue_away"
+
+
+def schedule_run_now(*, schedule: ServiceSchedule) -> str:
+    """Run a service at once, whatever its frequency; a RunNow value says what happened."""
+    from jobs.dispatcher import claim_send, claim_unsend, schedule_claim_now
     from jobs.models import JobRun
-    from jobs.tasks import run_schedule_task
 
     claimed_at = schedule_claim_now(schedule=schedule)
     if claimed_at is None:
-        return False
-    transaction.on_commit(
-        lambda: run_schedule_task.apply_async(
-            kwargs={
-                "schedule_id": schedule.id,
-                "claimed_at": claimed_at.isoformat(),
-                "trigger": JobRun.Trigger.MANUAL,
-            }
+        return RunNow.RUNNING
+
+    def send() -> bool:
+        sent = claim_send(
+            schedule_id=schedule.id, claimed_at=claimed_at, trigger=JobRun.Trigger.MANUAL
         )
-    )
-    return True
+        if not sent:
+            claim_unsend(schedule_id=schedule.id, claimed_at=claimed_at)
+        return sent
+
+    if transaction.get_connection().in_atomic_block:
+        # A worker must not see the task before it can see the claim.
+        transaction.on_commit(send)
+        return RunNow.STARTED
+    return RunNow.STARTED if send() else RunNow.QUEUE_AWAY

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from celery import shared_task
+import psycopg2
+from celery import Task, shared_task
+from django.db import InterfaceError, OperationalError
+
+# What a task meets when PostgreSQL restarts or refuses connections: worth another attempt.
+DATABASE_AWAY = (OperationalError, InterfaceError, psycopg2.OperationalError)
 
 
 @shared_task(name="jobs.dispatch", ignore_result=True)
@@ -15,12 +20,26 @@ def dispatch_task() -> int:
     return len(dispatch_tick())
 
 
-@shared_task(name="jobs.run_schedule", ignore_result=True)
-def run_schedule_task(*, schedule_id: int, claimed_at: str, trigger: str) -> None:
-    """Run one claimed schedule. Safe to run twice: the claim and the order states are in the
-    database, so a copy whose claim is gone does nothing and a rerun picks up where it was."""
+# A run whose task cannot reach the database is tried again: 1, 2, 4 … 60 s apart, for about
+# ten minutes, so a PostgreSQL restart costs a short wait, not a stranded claim. The longest
+# wait stays far below the broker's visibility timeout.
+@shared_task(
+    bind=True,
+    name="jobs.run_schedule",
+    ignore_result=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    max_retries=14,
+)
+def run_schedule_task(self: Task, *, schedule_id: int, claimed_at: str, trigger: str) -> None:
+    """Run one claimed schedule. Safe to run twice: a copy finds the run lock taken or the
+    claim gone and does nothing, and a rerun picks up from what the last one saved."""
     from jobs.runner import schedule_run
 
     schedule_run(
-        schedule_id=schedule_id, claimed_at=datetime.fromisoformat(claimed_at), trigger=trigger
+        schedule_id=schedule_id,
+        claimed_at=datetime.fromisoformat(claimed_at),
+        trigger=trigger,
+        attempt=self.request.retries + 1,
     )

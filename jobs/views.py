@@ -62,13 +62,21 @@ def schedule_update(request: HttpRequest, schedule_id: int) -> HttpResponse:
 @member_required()
 def schedule_run(request: HttpRequest, schedule_id: int) -> HttpResponse:
     schedule = get_object_or_404(schedule_list(request.membership), id=schedule_id)
-    if services.schedule_run_now(schedule=schedule):
+    outcome = services.schedule_run_now(schedule=schedule)
+    if outcome == services.RunNow.STARTED:
         messages.success(
             request,
             f"{schedule.get_service_display()} started. Its result shows here in a few seconds.",
         )
-    else:
+    elif outcome == services.RunNow.RUNNING:
         messages.info(request, f"{schedule.get_service_display()} is running already.")
+    else:
+        messages.error(
+            request,
+            f"{schedule.get_service_display()} could not start: the job queue is not reachable. "
+            "It runs on its schedule once the queue is back; an administrator can check the "
+            "broker (Redis).",
+        )
     return _back(request, "dashboard")
 
 

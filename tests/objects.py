@@ -56,6 +56,21 @@ def create_cart(
     )
 
 
+def create_woocommerce_cart(merchant: Merchant, emulator: Any, *, prefix: str) -> CartConnection:
+    """A WooCommerce cart pointed at a running WooCommerceEmulator (tests/emulators/)."""
+    return create_cart(
+        merchant,
+        connector_key="woocommerce",
+        prefix=prefix,
+        settings={"base_url": emulator.base_url, "earliest_order_date": "2000-01-01"},
+        credentials={
+            "consumer_key": emulator.consumer_key,
+            "consumer_secret": emulator.consumer_secret,
+            "webhook_secret": emulator.webhook_secret,
+        },
+    )
+
+
 def create_order(
     cart: CartConnection,
     *,

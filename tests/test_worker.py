@@ -86,7 +86,7 @@ class DeliveryOnceTests(WorkerTestCase):
         self.assertEqual(
             [run.status for run in runs], [JobRun.Status.FAILED, JobRun.Status.SUCCESS]
         )
-        self.assertIn("worker stopped", runs[0].message)
+        self.assertIn("stopped before the run finished", runs[0].message)
         events = OrderEvent.objects.filter(to_status=OrderStatus.AT_WMS)
         self.assertTrue(all("not sent again" in event.message for event in events))
 

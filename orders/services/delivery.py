@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ from integration_manager.records import (
     DeliveryResult,
     MerchantRef,
 )
+from jobs.models import JobRun
 from jobs.recorder import RunRecorder
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.events import order_event_write, order_events_write
@@ -73,10 +75,7 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
             break
         sent += _send(orders, connector=connector, reference=reference, run=run)
     else:
-        from jobs.models import Service
-        from jobs.services import schedules_trigger
-
-        schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=merchant.id)
+        run.again()  # stopped at the limit, not at the end: the next run follows at once
     run.say(f"{sent} order(s) sent to the WMS" + (f", {run.failed} failed." if run.failed else "."))
 
 
@@ -85,10 +84,14 @@ def _resolve_unknown_outcomes(
 ) -> None:
     """Orders whose last send had no clear outcome (a timeout, a killed worker): ask the WMS
     before sending again, so an order it already has is not sent twice."""
+    # The runner holds the merchant's delivery lock and has closed the runs that died, so
+    # no claim here belongs to a live send; the exclusion says so even if called elsewhere.
     unknown = list(
         Order.objects.filter(
             merchant=merchant, status=OrderStatus.NEW, delivery_started_at__isnull=False
-        ).order_by("id")[: BATCH_SIZE * MAX_BATCHES]
+        )
+        .exclude(delivery_job_run__status=JobRun.Status.RUNNING)
+        .order_by("id")[: BATCH_SIZE * MAX_BATCHES]
     )
     for order in unknown:
         if not connector.supports(LOOKUP_ORDER):
@@ -101,22 +104,24 @@ def _resolve_unknown_outcomes(
             continue
         wms_reference = connector.lookup_order(order.cust_ref, reference)
         if wms_reference:
-            moved = Order.objects.filter(id=order.id, status=OrderStatus.NEW).update(
-                status=OrderStatus.AT_WMS,
-                wms_reference=wms_reference[:100],
-                delivered_at=timezone.now(),
-                updated_at=timezone.now(),
-                error_reason="",
-            )
-            if moved:
-                order_event_write(
-                    order,
-                    from_status=OrderStatus.NEW,
-                    to_status=OrderStatus.AT_WMS,
-                    message=f"The last send had no answer; the WMS has it as {wms_reference}, "
-                    "so it was not sent again.",
-                    job_run_id=run.job_run.id,
+            with transaction.atomic():
+                moved = Order.objects.filter(id=order.id, status=OrderStatus.NEW).update(
+                    status=OrderStatus.AT_WMS,
+                    wms_reference=wms_reference[:100],
+                    delivered_at=timezone.now(),
+                    updated_at=timezone.now(),
+                    error_reason="",
                 )
+                if moved:
+                    order_event_write(
+                        order,
+                        from_status=OrderStatus.NEW,
+                        to_status=OrderStatus.AT_WMS,
+                        message=f"The last send had no answer; the WMS has it as "
+                        f"{wms_reference}, so it was not sent again.",
+                        job_run_id=run.job_run.id,
+                    )
+            if moved:
                 run.log("Order %s was already at the WMS (%s).", order.order_number, wms_reference)
                 run.count(seen=1, ok=1)
         else:
@@ -251,6 +256,7 @@ def _alert_unmapped(order: Order) -> None:
     )
 
 
+@transaction.atomic
 def _to_error(order: Order, *, reason: str, run: RunRecorder) -> None:
     before = order.status
     moved = Order.objects.filter(id=order.id, status=before).update(
@@ -312,6 +318,7 @@ def _send(
     orders: list[Order], *, connector: WmsConnector, reference: MerchantRef, run: RunRecorder
 ) -> int:
     run.count(seen=len(orders))
+    run.check_owner()  # the claims above are ours; the send must be ours alone too
     try:
         results = connector.deliver_orders([_delivery_order(order, reference) for order in orders])
     except RateLimited as limited:
@@ -346,31 +353,33 @@ def _record_results(
         else:
             retry.append((order, result.error))
     if delivered:
-        Order.objects.bulk_update(delivered, ["wms_reference"])
-        Order.objects.filter(
-            id__in=[order.id for order in delivered], status=OrderStatus.NEW
-        ).update(
-            status=OrderStatus.AT_WMS,
-            delivered_at=now,
-            updated_at=now,
-            error_reason="",
-            not_before=None,
-        )
-        order_events_write(
-            delivered,
-            from_status=OrderStatus.NEW,
-            to_status=OrderStatus.AT_WMS,
-            message="Sent to the WMS.",
-            job_run_id=run.job_run.id,
-        )
+        with transaction.atomic():  # the status change and its events, together
+            Order.objects.bulk_update(delivered, ["wms_reference"])
+            Order.objects.filter(
+                id__in=[order.id for order in delivered], status=OrderStatus.NEW
+            ).update(
+                status=OrderStatus.AT_WMS,
+                delivered_at=now,
+                updated_at=now,
+                error_reason="",
+                not_before=None,
+            )
+            order_events_write(
+                delivered,
+                from_status=OrderStatus.NEW,
+                to_status=OrderStatus.AT_WMS,
+                message="Sent to the WMS.",
+                job_run_id=run.job_run.id,
+            )
         run.count(ok=len(delivered))
         for order in delivered:
             run.log(
                 "Order %s sent (%s).", order.order_number, order.wms_reference or "no reference"
             )
     for order, error in refused:
-        Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
-        _to_error(order, reason=f"The WMS refused the order: {error}", run=run)
+        with transaction.atomic():
+            Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
+            _to_error(order, reason=f"The WMS refused the order: {error}", run=run)
     for order, error in retry:
         _retry_later(order, error=error, now=now, run=run)
     if delivered:
@@ -382,8 +391,9 @@ def _retry_later(order: Order, *, error: str, now, run: RunRecorder) -> None:  #
     first_failed = order.first_failed_at or now
     failures = order.failed_sends + 1
     if now - first_failed >= RETRY_FOR:
-        Order.objects.filter(id=order.id).update(failed_sends=failures)
-        _to_error(order, reason=f"The WMS did not take the order for 15 days: {error}", run=run)
+        with transaction.atomic():
+            Order.objects.filter(id=order.id).update(failed_sends=failures)
+            _to_error(order, reason=f"The WMS did not take the order for 15 days: {error}", run=run)
         alerts_raise(
             account=order.account_id,
             merchant=order.cart.merchant,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +41,8 @@ def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
     for shipment in pending:
         run.count(seen=1)
         _upload_one(shipment, connector=connector, run=run)
+    if len(pending) == BATCH_SIZE:
+        run.again()  # more may wait behind this batch: the next run follows at once
     run.say(
         f"{run.ok} shipment(s) sent to the cart"
         + (f", {run.failed} refused." if run.failed else ".")
@@ -98,6 +101,7 @@ def _upload_one(shipment: Shipment, *, connector, run: RunRecorder) -> None:  # 
     ).update(upload_started_at=started)
     if not claimed:
         return  # another run has it
+    run.check_owner()
     try:
         reference = connector.upload_shipment(upload_order, record)
     except RecordError as refused:
@@ -112,18 +116,13 @@ def _upload_one(shipment: Shipment, *, connector, run: RunRecorder) -> None:  # 
         _mark_uploaded(shipment, reference=reference, run=run)
 
 
+@transaction.atomic
 def _mark_uploaded(shipment: Shipment, *, reference: str, run: RunRecorder, note: str = "") -> None:
+    """The shipment is recorded as sent, and its order confirmed with its event, together."""
     now = timezone.now()
     Shipment.objects.filter(id=shipment.id).update(
         uploaded_at=now, upload_reference=(reference or "")[:100], upload_error=""
     )
-    run.log(
-        "Shipment %s of order %s sent to the cart%s.",
-        shipment.tracking_number,
-        shipment.order.order_number,
-        note,
-    )
-    run.count(ok=1)
     order = shipment.order
     waiting = Shipment.objects.filter(order=order, uploaded_at=None).exists()
     if not waiting and Order.objects.filter(id=order.id, status=OrderStatus.SHIPPED).update(
@@ -137,6 +136,13 @@ def _mark_uploaded(shipment: Shipment, *, reference: str, run: RunRecorder, note
             + (" Some items are still to ship." if order.partially_shipped else ""),
             job_run_id=run.job_run.id,
         )
+    run.log(
+        "Shipment %s of order %s sent to the cart%s.",
+        shipment.tracking_number,
+        shipment.order.order_number,
+        note,
+    )
+    run.count(ok=1)
 
 
 def _refused(shipment: Shipment, *, reason: str, run: RunRecorder) -> None:

@@ -165,10 +165,15 @@ class Emulator:
                 )
             )
 
-    def slow_next(self, seconds: float, *, times: int = 1, path_contains: str = "") -> None:
-        """Answer the next requests only after `seconds` (past the client's read timeout)."""
+    def slow_next(
+        self, seconds: float, *, times: int = 1, path_contains: str = "", method: str = ""
+    ) -> None:
+        """Answer the next requests only after `seconds` (past the client's read timeout, or
+        a send kept in flight); the request is handled after the wait."""
         with self.lock:
-            self.faults.append(Fault(times=times, delay=seconds, path_contains=path_contains))
+            self.faults.append(
+                Fault(times=times, delay=seconds, path_contains=path_contains, method=method)
+            )
 
     def malformed_next(self, *, times: int = 1, path_contains: str = "") -> None:
         """Answer 200 with a body that is not JSON."""

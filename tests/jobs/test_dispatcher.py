@@ -7,13 +7,13 @@ import threading
 from datetime import timedelta
 
 from django.db import connection, connections
-from django.test import TestCase, TransactionTestCase, override_settings
+from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, Merchant
-from jobs.dispatcher import dispatcher_last_tick, schedules_claim_due, schedules_reap
-from jobs.models import Frequency, JobRun, Service, ServiceSchedule
+from jobs.dispatcher import dispatcher_last_tick, schedules_claim_due
+from jobs.models import Frequency, Service, ServiceSchedule
 from tests.base import TenantsMixin
 
 NUMBERS = itertools.count()
@@ -78,28 +78,6 @@ class ClaimTests(TenantsMixin, TestCase):
         self.assertEqual(len(few.captured_queries), len(more.captured_queries))
         claim = next(q["sql"] for q in more.captured_queries if "FOR UPDATE" in q["sql"])
         self.assertIn("SKIP LOCKED", claim)
-
-    @override_settings(JOB_REAP_AFTER_SECONDS=60)
-    def test_the_reaper_frees_a_dead_workers_claim(self) -> None:
-        (schedule_id,) = make_schedules(self.bobs_merchant, 1, due=True)
-        long_ago = timezone.now() - timedelta(minutes=5)
-        ServiceSchedule.objects.filter(id=schedule_id).update(running_since=long_ago)
-        run = JobRun.objects.create(
-            account=self.alices_account,
-            merchant=self.bobs_merchant,
-            schedule_id=schedule_id,
-            service=Service.ORDER_DELIVERY,
-            trigger="schedule",
-            started_at=long_ago,
-        )
-        fresh = make_schedules(self.bobs_merchant, 1, due=False)[0]
-        ServiceSchedule.objects.filter(id=fresh).update(running_since=timezone.now())
-        self.assertEqual(schedules_reap(now=timezone.now()), 1)
-        self.assertIsNone(ServiceSchedule.objects.get(id=schedule_id).running_since)
-        self.assertIsNotNone(ServiceSchedule.objects.get(id=fresh).running_since)  # still working
-        run.refresh_from_db()
-        self.assertEqual(run.status, JobRun.Status.FAILED)
-        self.assertIn("worker stopped", run.message)
 
 
 class SqliteClaimTests(TestCase):

@@ -78,6 +78,8 @@ class SandboxWmsConnector(WmsConnector):
     Tests can make it misbehave through settings["misbehave"]: {"timeout_after_accept":
     [cust_ref, ...]} accepts those orders and then answers like a timeout;
     {"hang_after_accept_seconds": n} accepts and then takes n seconds to answer;
+    {"hang_before_accept_seconds": n} takes n seconds before it accepts anything (a send
+    still in flight);
     {"unavailable": true} answers like a 503 before accepting anything.
     """
 
@@ -125,6 +127,9 @@ class SandboxWmsConnector(WmsConnector):
         from wms.models import SandboxWmsOrder
 
         self._check_key()
+        hang = float(self.misbehave.get("hang_before_accept_seconds", 0))
+        if hang:
+            time.sleep(hang)
         delay = timedelta(seconds=int(self.settings.get("ship_delay_seconds", 20)))
         results = []
         for order in orders:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
 import sys
-import time
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from integration_manager.management.commands.demo_load import DEMO_PASSWORD, DEMO_USERS
+from integration_manager.supervisor import Supervisor
 
 
 class Command(BaseCommand):
@@ -58,10 +57,8 @@ class Command(BaseCommand):
                 str(settings.VAR_DIR / "celerybeat-schedule"),
             ],
         }
-        processes = {
-            name: subprocess.Popen(command, cwd=settings.BASE_DIR)  # noqa: S603
-            for name, command in commands.items()
-        }
+        supervisor = Supervisor(commands, cwd=settings.BASE_DIR)
+        supervisor.start()
         admin_email = DEMO_USERS[0][0]
         self.stdout.write(
             self.style.SUCCESS(
@@ -71,32 +68,17 @@ class Command(BaseCommand):
                 "  Press Ctrl-C to stop.\n"
             )
         )
-        stopping = False
 
         def stop(signum: int, frame: object) -> None:
-            nonlocal stopping
-            stopping = True
+            supervisor.request_stop()
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         try:
-            while not stopping:
-                for name, process in processes.items():
-                    if process.poll() is not None:
-                        raise CommandError(
-                            f"The {name} process stopped (exit {process.returncode})."
-                        )
-                time.sleep(0.5)
+            # A process that exits (a worker after a broker restart, say) is started again.
+            supervisor.run()
         finally:
-            for process in processes.values():
-                if process.poll() is None:
-                    process.terminate()
-            deadline = time.monotonic() + 10
-            for process in processes.values():
-                try:
-                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            supervisor.stop()
             self.stdout.write("Stopped.")
 
 

@@ -1,0 +1,220 @@
+"""The loop's promise under faults, on real parts: a private Redis the test drops and stops,
+PostgreSQL, and Celery workers in their own processes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg2
+from django.db import connection
+
+from jobs.dispatcher import dispatch_tick
+from jobs.models import JobRun, Service, ServiceSchedule
+from orders.models import Order, OrderStatus
+from orders.services.shipment_upload import BATCH_SIZE as SHIPMENT_BATCH
+from tests.emulators.woocommerce import WooCommerceEmulator, line_item
+from tests.objects import (
+    create_cart,
+    create_order,
+    create_shipment,
+    create_wms,
+    create_woocommerce_cart,
+)
+from tests.workers import WorkerTestCase, wait_for
+from wms.models import SandboxWmsOrder, WmsConnection
+
+COPY_EXITS = "a live run owns it"
+TRACKINGS = r"/shipment-trackings$"
+
+
+class BrokerDropMidDeliveryTests(WorkerTestCase):
+    """The broker hands an unacknowledged message out again while its run still lives."""
+
+    concurrency = 2
+    private_broker = True
+
+    def test_a_copy_handed_out_mid_delivery_does_not_send_any_order_twice(self) -> None:
+        wms = create_wms(self.alices_account)
+        WmsConnection.objects.filter(id=wms.id).update(
+            settings={**wms.settings, "misbehave": {"hang_before_accept_seconds": 6}}
+        )
+        cart = create_cart(self.bobs_merchant, prefix="BD-")
+        for number in range(1, 61):
+            create_order(cart, number=number)
+        self.run_now(Service.ORDER_DELIVERY)
+        wait_for(
+            lambda: Order.objects.filter(delivery_started_at__isnull=False).count() == 50,
+            what="the first batch to be claimed and in flight",
+        )
+        self.broker.drop_clients()
+        wait_for(
+            lambda: (
+                Order.objects.filter(status=OrderStatus.AT_WMS).count() == 60
+                and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+                and (
+                    COPY_EXITS in self.log.read_text()
+                    or JobRun.objects.filter(service=Service.ORDER_DELIVERY).count() > 1
+                )
+            ),
+            what="the run to finish and the copy to be handled",
+            timeout=60,
+        )
+        self.assertEqual(SandboxWmsOrder.objects.count(), 60, "an order reached the WMS twice")
+        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY))
+        self.assertEqual([run.status for run in runs], [JobRun.Status.SUCCESS])
+        schedule = ServiceSchedule.objects.get(
+            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+        )
+        self.assertIsNone(schedule.running_since)
+
+
+class BrokerDropMidUploadTests(WorkerTestCase):
+    concurrency = 2
+    private_broker = True
+
+    def test_a_copy_handed_out_mid_upload_does_not_send_the_tracking_twice(self) -> None:
+        emulator = WooCommerceEmulator()
+        emulator.start()
+        self.addCleanup(emulator.stop)
+        cart = create_woocommerce_cart(self.bobs_merchant, emulator, prefix="WU-")
+        source = emulator.add_order(line_items=[line_item("TENT-2P-GRN", 1, "189.00")])
+        order = create_order(cart, number=source["id"], status=OrderStatus.SHIPPED)
+        shipment = create_shipment(order)
+        # The tracking is in flight: the cart takes it only after six seconds.
+        emulator.slow_next(6, path_contains="/shipment-trackings", method="POST")
+        self.run_now(Service.SHIPMENT_UPLOAD, cart=cart)
+        wait_for(lambda: emulator.requests_to("POST", TRACKINGS), what="the tracking in flight")
+        self.broker.drop_clients()
+        wait_for(
+            lambda: (
+                Order.objects.filter(id=order.id, status=OrderStatus.CONFIRMED).exists()
+                and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+                and (
+                    COPY_EXITS in self.log.read_text()
+                    or JobRun.objects.filter(service=Service.SHIPMENT_UPLOAD).count() > 1
+                )
+            ),
+            what="the upload to finish and the copy to be handled",
+            timeout=60,
+        )
+        trackings = [
+            item
+            for item in emulator.trackings(source["id"])
+            if item["tracking_number"] == shipment.tracking_number
+        ]
+        self.assertEqual(len(trackings), 1, "the tracking reached the cart twice")
+        self.assertEqual(len(emulator.requests_to("POST", TRACKINGS)), 1)
+
+
+class DrainTests(WorkerTestCase):
+    """A service that stops at its batch limit makes itself due again, on any frequency."""
+
+    concurrency = 2
+
+    def test_more_shipments_than_one_batch_all_reach_the_cart_in_one_go(self) -> None:
+        create_wms(self.alices_account)
+        cart = create_cart(self.bobs_merchant, prefix="DR-")
+        count = SHIPMENT_BATCH * 2 + 50
+        for number in range(1, count + 1):
+            order = create_order(cart, number=number, status=OrderStatus.SHIPPED)
+            create_shipment(order, ref=f"S-{number}", tracking=f"1Z{number:016d}")
+        self.run_now(Service.SHIPMENT_UPLOAD, cart=cart)
+        wait_for(
+            lambda: Order.objects.filter(status=OrderStatus.CONFIRMED).count() == count,
+            what="every shipment to reach the cart without a tick",
+            timeout=90,
+        )
+        runs = JobRun.objects.filter(service=Service.SHIPMENT_UPLOAD).order_by("id")
+        self.assertEqual([run.records_ok for run in runs], [SHIPMENT_BATCH, SHIPMENT_BATCH, 50])
+
+
+class KilledWorkerTests(WorkerTestCase):
+    """A worker that dies with its machine gives nothing back to the broker."""
+
+    def test_the_next_tick_takes_over_a_dead_workers_claim(self) -> None:
+        wms = create_wms(self.alices_account)
+        WmsConnection.objects.filter(id=wms.id).update(
+            settings={**wms.settings, "misbehave": {"hang_after_accept_seconds": 120}}
+        )
+        cart = create_cart(self.bobs_merchant, prefix="KW-")
+        for number in (1, 2, 3):
+            create_order(cart, number=number)
+        self.run_now(Service.ORDER_DELIVERY)
+        wait_for(lambda: SandboxWmsOrder.objects.count() == 3, what="the WMS to take the orders")
+        self.kill_worker()
+        WmsConnection.objects.filter(id=wms.id).update(settings=wms.settings)
+        self.worker = self.start_worker()
+        schedule = ServiceSchedule.objects.get(
+            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+        )
+        claimed_at = schedule.running_since
+        dispatch_tick()  # the first tick after the death, as beat would run it
+        schedule.refresh_from_db()
+        self.assertNotEqual(schedule.running_since, claimed_at, "the dead claim is still held")
+        wait_for(
+            lambda: (
+                Order.objects.filter(status=OrderStatus.AT_WMS).count() == 3
+                and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+            ),
+            what="the new run to find the orders at the WMS",
+        )
+        self.assertEqual(SandboxWmsOrder.objects.count(), 3)
+        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY).order_by("id"))
+        self.assertEqual(
+            [run.status for run in runs], [JobRun.Status.FAILED, JobRun.Status.SUCCESS]
+        )
+        self.assertIn("worker", runs[0].message)
+
+
+class TaskFailingAtStartTests(WorkerTestCase):
+    """PostgreSQL refuses connections when a run's task starts: the task is retried."""
+
+    def test_a_run_whose_task_fails_before_it_starts_is_retried_and_says_so(self) -> None:
+        create_wms(self.alices_account)
+        cart = create_cart(self.bobs_merchant, prefix="FS-")
+        create_order(cart, number=1)
+        with database_closed_to_others(connection.settings_dict["NAME"]):
+            self.run_now(Service.ORDER_DELIVERY)
+            wait_for(
+                lambda: "OperationalError" in self.log.read_text(),
+                what="the task to fail at its start",
+            )
+        wait_for(
+            lambda: JobRun.objects.filter(finished_at__isnull=False).exists(),
+            what="the retried task to run",
+        )
+        self.assertTrue(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
+        run = JobRun.objects.get(service=Service.ORDER_DELIVERY)
+        self.assertEqual(run.status, JobRun.Status.SUCCESS)
+        self.assertIn("attempt", run.log)
+
+
+@contextmanager
+def database_closed_to_others(name: str) -> Iterator[None]:
+    """No new connection to the database (not even a superuser's) and the open ones of other
+    processes cut, as during a PostgreSQL restart; this process keeps its own connection."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    # A database cannot close itself to connections from its own session: ask from another.
+    settings = connection.settings_dict
+    admin = psycopg2.connect(
+        dbname="postgres", user=settings["USER"], host=settings["HOST"], port=settings["PORT"]
+    )
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> %s",
+                [name, own],
+            )
+        try:
+            yield
+        finally:
+            with admin.cursor() as cursor:
+                cursor.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+    finally:
+        admin.close()
