@@ -148,9 +148,22 @@ if not CELERY_BROKER_URL:
         "store_processed": False,
     }
 else:
-    # A task not acknowledged within this window is handed to another worker; every task's
-    # hard time limit stays well below it, so a slow task is never run twice.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # A task not acknowledged within this window is handed to another worker; every
+        # task's hard time limit stays well below it, so a slow task is never run twice.
+        "visibility_timeout": 3600,
+        # Without a socket timeout a connection that goes silent (no FIN, no RST) blocks the
+        # worker's event loop for good; these let it notice within seconds and reconnect.
+        "socket_timeout": 10,
+        "socket_connect_timeout": 5,
+        "socket_keepalive": True,
+        "health_check_interval": 10,
+    }
+    # A Redis failover answers writes with READONLY for a moment; kombu's restore of
+    # unacknowledged messages at reconnect meets it, and by default the worker exits
+    # ("Unrecoverable error"). Retrying it as a connection error keeps the worker up.
+    CELERY_BROKER_CHANNEL_ERROR_RETRY = True
+    CELERY_BROKER_CONNECTION_MAX_RETRIES = None  # a long outage is waited out, not given up
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True

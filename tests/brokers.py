@@ -37,7 +37,8 @@ class PrivateRedis:
     def client(self) -> redis.Redis:
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
-    def start(self) -> None:
+    def start(self, *options: str) -> None:
+        """Start the server; options are redis-server's own (e.g. "--replicaof", ...)."""
         self.process = subprocess.Popen(  # noqa: S603
             [  # noqa: S607
                 "redis-server",
@@ -51,6 +52,7 @@ class PrivateRedis:
                 "no",
                 "--dir",
                 str(self.folder),
+                *options,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -75,9 +77,17 @@ class PrivateRedis:
         self.process.wait(10)
         self.process = None
 
-    def restart(self) -> None:
-        self.stop()
+    def restart(self, *, kill: bool = False) -> None:
+        self.stop(kill=kill)
         self.start()
+
+    def fail_over(self, *, read_only_seconds: float) -> None:
+        """Restart through a read-only phase, as a managed or Sentinel failover does: for a
+        while the server answers every write with READONLY, then it is promoted."""
+        self.stop(kill=True)
+        self.start("--replicaof", "127.0.0.1", "1")  # a replica of nothing: read-only
+        threading.Event().wait(read_only_seconds)
+        self.client().execute_command("REPLICAOF", "NO", "ONE")
 
     def drop_clients(self) -> int:
         """Close every client connection, as a network blip or a failover does."""

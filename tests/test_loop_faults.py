@@ -3,12 +3,15 @@ PostgreSQL, and Celery workers in their own processes."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg2
+import redis
 from django.db import connection
 
+from integration_manager.celery import app
 from jobs.dispatcher import dispatch_tick
 from jobs.models import JobRun, Service, ServiceSchedule
 from orders.models import Order, OrderStatus
@@ -218,3 +221,45 @@ def database_closed_to_others(name: str) -> Iterator[None]:
                 cursor.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
     finally:
         admin.close()
+
+
+class BrokerRestartTests(WorkerTestCase):
+    """The worker lives through every way the broker goes away with messages in flight, and
+    goes on consuming. A failover's read-only phase made the worker exit before
+    broker_channel_error_retry; kombu's restore of unacknowledged messages met READONLY."""
+
+    concurrency = 2
+    private_broker = True
+
+    def assert_consuming(self, what: str) -> None:
+        key = f"marker-{uuid.uuid4().hex}"
+        app.send_task("tests.marker", kwargs={"key": key})
+        wait_for(lambda: self.broker_alive() and self.broker.client().get(key), what=what)
+        self.assertIsNone(self.worker.poll(), f"the worker exited after {what}")
+
+    def broker_alive(self) -> bool:
+        try:
+            return bool(self.broker.client().ping())
+        except redis.ConnectionError:
+            return False
+
+    def in_flight(self) -> None:
+        for _ in range(2):
+            app.send_task("tests.busy", kwargs={"seconds": 3})
+        wait_for(lambda: self.broker.client().hlen("unacked") >= 1, what="a message in flight")
+
+    def test_the_worker_survives_restarts_kills_drops_and_a_failover(self) -> None:
+        self.assert_consuming("the start")
+        self.in_flight()
+        self.broker.restart()
+        self.assert_consuming("a restart")
+        self.in_flight()
+        self.broker.restart(kill=True)
+        self.assert_consuming("a kill -9")
+        self.in_flight()
+        self.broker.drop_clients()
+        self.assert_consuming("dropped connections")
+        self.in_flight()
+        self.broker.fail_over(read_only_seconds=4)
+        self.assert_consuming("a failover's read-only phase")
+        self.assertNotIn("Unrecoverable error", self.log.read_text())

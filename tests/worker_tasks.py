@@ -1,5 +1,5 @@
-"""A task only the worker tests load (celery worker -I tests.worker_tasks): two workers store
-the same download page at the same moment."""
+"""Tasks only the worker tests load (celery worker -I tests.worker_tasks): two workers store
+the same download page at the same moment; a slow task and a marker for broker faults."""
 
 from __future__ import annotations
 
@@ -35,3 +35,15 @@ def store_page_together(
         arrived.wait(0.05)
     order_page_store(cart=cart, page=page, run=run)
     client.incr(f"{barrier_key}:done")
+
+
+@shared_task(name="tests.busy", acks_late=True)
+def busy(*, seconds: float) -> None:
+    """Keeps a message unacknowledged while the broker goes away."""
+    threading.Event().wait(seconds)
+
+
+@shared_task(name="tests.marker", acks_late=True)
+def marker(*, key: str) -> None:
+    """Proves the worker still consumes: sets a key in the broker's Redis."""
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).set(key, 1)
