@@ -22,6 +22,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 # The demo shows an order go from new to confirmed in well under a minute: it ticks and
 # polls more often than production does (set either variable to override).
 run: $(VENV)/.installed-run var/local.env
+	HUB_OUTBOUND_ALLOW=$${HUB_OUTBOUND_ALLOW:-127.0.0.0/8,::1/128} \
 	DISPATCH_INTERVAL_SECONDS=$${DISPATCH_INTERVAL_SECONDS:-5} \
 	AUTOMATIC_POLL_SECONDS=$${AUTOMATIC_POLL_SECONDS:-10} \
 	$(BIN)/python manage.py embedded

@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.models import Account, Invitation, Membership, Merchant, User
+from accounts.throttle import login_unlock
 
 
 @admin.register(User)
@@ -18,6 +21,14 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+    actions = ["unlock_login"]
+
+    # Address lock-outs are under Axes → Access attempts: delete the rows to lift them.
+    @admin.action(description="Unlock the login of the selected users")
+    def unlock_login(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            login_unlock(username=user.email)
+        self.message_user(request, f"{queryset.count()} user(s) can log in again.")
 
 
 class MembershipInline(admin.TabularInline):

@@ -12,6 +12,7 @@ from django.contrib.auth.forms import AuthenticationForm
 
 from accounts.models import Account, Membership, Merchant, Role
 from accounts.tenancy import scoped
+from integration_manager.text import validate_single_line
 
 
 @cache
@@ -69,12 +70,19 @@ class PasswordPairMixin(forms.Form):
                 self.add_error("password1", error)
 
 
-class SignUpForm(PasswordPairMixin):
+class SignUpForm(forms.Form):
+    """The new account; the password is chosen from the e-mailed link (ChoosePasswordForm)."""
+
     email = forms.EmailField(
-        label="Your e-mail", widget=forms.EmailInput(attrs={"autofocus": True})
+        label="Your e-mail",
+        widget=forms.EmailInput(attrs={"autofocus": True}),
+        help_text="We send a link to this address to finish creating the account.",
     )
     account_name = forms.CharField(
-        label="Company name", max_length=200, help_text="Your warehouse's or your store's name."
+        label="Company name",
+        max_length=200,
+        help_text="Your warehouse's or your store's name.",
+        validators=[validate_single_line],
     )
     kind = forms.ChoiceField(
         label="Account type",
@@ -86,27 +94,25 @@ class SignUpForm(PasswordPairMixin):
     )
     timezone = TimezoneField(initial="UTC")
 
-    field_order = ["email", "account_name", "kind", "timezone", "password1", "password2"]
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if cleaned.get("email"):
-            self._validate_password_for(cleaned["email"])
-        return cleaned
+class AccountSwitchForm(forms.Form):
+    account_id = forms.IntegerField(min_value=1)
 
 
 class AccountSettingsForm(forms.Form):
-    name = forms.CharField(label="Account name", max_length=200)
+    name = forms.CharField(label="Account name", max_length=200, validators=[validate_single_line])
     timezone = TimezoneField()
 
 
 class MerchantForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    # Names end up in alert e-mail subjects and in what the WMS gets: one line only.
+    name = forms.CharField(max_length=200, validators=[validate_single_line])
     wms_customer_id = forms.CharField(
         label="WMS customer id",
         max_length=100,
         required=False,
         help_text="The id your WMS uses for this merchant (a 3PL customer id), if it needs one.",
+        validators=[validate_single_line],
     )
     is_active = forms.BooleanField(label="Active", required=False, initial=True)
 
@@ -158,7 +164,9 @@ class MembershipForm(RoleFormMixin):
     pass
 
 
-class InvitationAcceptForm(PasswordPairMixin):
+class ChoosePasswordForm(PasswordPairMixin):
+    """A new user's password, for an invitation or a sign-up link; checked against the e-mail."""
+
     def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.email = email

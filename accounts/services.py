@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+from dataclasses import dataclass
+from datetime import timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -24,10 +27,87 @@ from accounts.models import (
     Role,
     User,
 )
+from integration_manager.text import single_line
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_ensure_for_merchant, schedules_refresh
 
 logger = logging.getLogger(__name__)
+
+SIGNUP_LINK_LIFETIME = timedelta(days=3)
+_SIGNUP_SALT = "accounts.signup"
+
+
+@dataclass(frozen=True)
+class SignUpRequest:
+    """What the sign-up form asked for, carried signed in the e-mailed link until it is used."""
+
+    email: str
+    account_name: str
+    kind: str
+    timezone_name: str
+
+
+def _mail(*, subject: str, template: str, context: dict, to: str, reference: str) -> bool:
+    """Send one e-mail; False when the mail server refused (logged with the reference only)."""
+    body = render_to_string(template, context)
+    try:
+        send_mail(single_line(subject), body, None, [to])
+    except (SMTPException, OSError) as error:
+        logger.warning("%s: e-mail not sent: %s", reference, error.__class__.__name__)
+        return False
+    return True
+
+
+def signup_request_send(*, email: str, account_name: str, kind: str, timezone_name: str) -> bool:
+    """E-mail the link that finishes a sign-up; an address that has a login gets a note instead.
+
+    The visitor sees the same page either way, so the sign-up form does not tell who has an
+    account here; only the owner of the address learns it. False when the mail server
+    refused (the same for both).
+    """
+    email = email.strip().lower()
+    login_url = settings.SITE_URL + reverse("login")
+    if User.objects.filter(email__iexact=email).exists():
+        return _mail(
+            subject="Someone tried to create an account with your e-mail",
+            template="accounts/email/signup_existing.txt",
+            context={
+                "login_url": login_url,
+                "reset_url": settings.SITE_URL + reverse("password_reset"),
+            },
+            to=email,
+            reference="sign-up for an existing user",
+        )
+    token = signing.dumps(
+        {"email": email, "account_name": account_name, "kind": kind, "timezone": timezone_name},
+        salt=_SIGNUP_SALT,
+        compress=True,
+    )
+    return _mail(
+        subject="Finish creating your account on the integration hub",
+        template="accounts/email/signup_confirm.txt",
+        context={
+            "account_name": account_name,
+            "url": settings.SITE_URL + reverse("signup_confirm", args=[token]),
+            "days": SIGNUP_LINK_LIFETIME.days,
+        },
+        to=email,
+        reference="sign-up link",
+    )
+
+
+def signup_request_read(token: str) -> SignUpRequest | None:
+    """The sign-up a link carries, or None when it was altered or is too old."""
+    try:
+        data = signing.loads(token, salt=_SIGNUP_SALT, max_age=SIGNUP_LINK_LIFETIME.total_seconds())
+    except signing.BadSignature:  # SignatureExpired too
+        return None
+    return SignUpRequest(
+        email=data["email"],
+        account_name=data["account_name"],
+        kind=data["kind"],
+        timezone_name=data["timezone"],
+    )
 
 
 @transaction.atomic
@@ -151,21 +231,17 @@ def invitation_renew(*, invitation: Invitation) -> str:
 
 def invitation_send(*, invitation: Invitation, token: str) -> bool:
     """E-mail the invitation link; False when the mail server refused (the link still works)."""
-    context = {
-        "invitation": invitation,
-        "url": invitation_url(token),
-        "inviter": invitation.invited_by,
-    }
-    subject = f"You are invited to {invitation.account.name} on the integration hub"
-    body = render_to_string("accounts/email/invitation.txt", context)
-    try:
-        send_mail(subject, body, None, [invitation.email])
-    except (SMTPException, OSError) as error:
-        logger.warning(
-            "invitation %s: e-mail not sent: %s", invitation.id, error.__class__.__name__
-        )
-        return False
-    return True
+    return _mail(
+        subject=f"You are invited to {invitation.account.name} on the integration hub",
+        template="accounts/email/invitation.txt",
+        context={
+            "invitation": invitation,
+            "url": invitation_url(token),
+            "inviter": invitation.invited_by,
+        },
+        to=invitation.email,
+        reference=f"invitation {invitation.id}",
+    )
 
 
 def invitation_find(token: str) -> Invitation | None:

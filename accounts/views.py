@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -15,7 +17,8 @@ from django.views.decorators.http import require_POST
 from accounts import services
 from accounts.forms import (
     AccountSettingsForm,
-    InvitationAcceptForm,
+    AccountSwitchForm,
+    ChoosePasswordForm,
     InvitationForm,
     MembershipForm,
     MerchantCreateForm,
@@ -26,6 +29,13 @@ from accounts.forms import (
 from accounts.middleware import SESSION_ACCOUNT_KEY
 from accounts.models import Invitation, Membership, Merchant, Role, User
 from accounts.tenancy import member_required, scoped
+from accounts.throttle import (
+    client_address,
+    lockout_minutes,
+    login_lockouts,
+    login_unlock,
+    request_throttle,
+)
 from jobs.selectors import merchant_service_rows
 
 AUTH_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -39,28 +49,98 @@ def _redirect_back(request: HttpRequest, default: str) -> HttpResponse:
     return redirect(default)
 
 
+SESSION_SIGNUP_EMAIL_KEY = "signup_email"
+
+
+def _too_many_requests(minutes: int) -> str:
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Too many requests for this e-mail or from your network. Try again in {minutes} {unit}."
+
+
 def signup(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.membership is not None:
         return redirect("dashboard")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        wait = request_throttle(
+            action="signup", address=client_address(request), email=data["email"]
+        )
+        if wait is not None:
+            form.add_error(None, _too_many_requests(wait))
+            return render(request, "accounts/signup.html", {"form": form}, status=429)
+        # New address or not, the visitor gets the same page: see signup_request_send.
+        sent = services.signup_request_send(
+            email=data["email"],
+            account_name=data["account_name"],
+            kind=data["kind"],
+            timezone_name=data["timezone"],
+        )
+        if sent:
+            request.session[SESSION_SIGNUP_EMAIL_KEY] = data["email"]
+            return redirect("signup_sent")
+        form.add_error(None, "We could not send the e-mail just now. Try again in a few minutes.")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    context = {
+        "email": request.session.get(SESSION_SIGNUP_EMAIL_KEY, ""),
+        "days": services.SIGNUP_LINK_LIFETIME.days,
+    }
+    return render(request, "accounts/signup_sent.html", context)
+
+
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The e-mailed link: choose a password, and the account is created and signed in."""
+    signup = services.signup_request_read(token)
+    if signup is None:
+        context = {"days": services.SIGNUP_LINK_LIFETIME.days}
+        return render(request, "accounts/signup_invalid.html", context, status=404)
+    if User.objects.filter(email__iexact=signup.email).exists():
+        messages.info(request, "This account is set up already. Log in with your password.")
+        return redirect("login")
+    form = ChoosePasswordForm(request.POST or None, email=signup.email)
+    if request.method == "POST" and form.is_valid():
         try:
             membership = services.account_sign_up(
-                email=data["email"],
-                password=data["password1"],
-                account_name=data["account_name"],
-                kind=data["kind"],
-                timezone_name=data["timezone"],
+                email=signup.email,
+                password=form.cleaned_data["password1"],
+                account_name=signup.account_name,
+                kind=signup.kind,
+                timezone_name=signup.timezone_name,
             )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            login(request, membership.user, backend=AUTH_BACKEND)
-            request.session[SESSION_ACCOUNT_KEY] = membership.account_id
-            messages.success(request, f"Welcome! Your account “{membership.account}” is ready.")
-            return redirect("dashboard")
-    return render(request, "accounts/signup.html", {"form": form})
+        except ValidationError:  # the same link used twice at once
+            messages.info(request, "This account is set up already. Log in with your password.")
+            return redirect("login")
+        login(request, membership.user, backend=AUTH_BACKEND)
+        request.session[SESSION_ACCOUNT_KEY] = membership.account_id
+        messages.success(request, f"Welcome! Your account “{membership.account}” is ready.")
+        return redirect("dashboard")
+    return render(request, "accounts/signup_confirm.html", {"form": form, "signup": signup})
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset form, counted per client address and per e-mail (accounts/throttle.py)."""
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        wait = request_throttle(
+            action="password_reset",
+            address=client_address(self.request),
+            email=form.cleaned_data["email"],
+        )
+        if wait is not None:
+            form.add_error(None, _too_many_requests(wait))
+            return self.render_to_response(self.get_context_data(form=form), status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_valid(form)
+        # Whoever opened the e-mailed link owns the address: their login is unlocked too.
+        login_unlock(username=form.user.email)
+        return response
 
 
 def no_account(request: HttpRequest) -> HttpResponse:
@@ -74,8 +154,11 @@ def no_account(request: HttpRequest) -> HttpResponse:
 @require_POST
 @member_required()
 def account_switch(request: HttpRequest) -> HttpResponse:
+    form = AccountSwitchForm(request.POST)
+    if not form.is_valid():  # not a number: no account of yours either
+        raise Http404("No such account.")
     membership = get_object_or_404(
-        Membership, user=request.user, account_id=request.POST.get("account_id")
+        Membership, user=request.user, account_id=form.cleaned_data["account_id"]
     )
     request.session[SESSION_ACCOUNT_KEY] = membership.account_id
     messages.info(request, f"You are now working in {membership.account}.")
@@ -222,9 +305,25 @@ def user_list(request: HttpRequest) -> HttpResponse:
         .filter(accepted_at=None, revoked_at=None)
         .select_related("merchant")
     )
-    return render(
-        request, "accounts/user_list.html", {"members": members, "invitations": invitations}
+    context = {
+        "members": members,
+        "invitations": invitations,
+        "locked": login_lockouts(member.user.email for member in members),
+        "lockout_minutes": lockout_minutes(request),
+    }
+    return render(request, "accounts/user_list.html", context)
+
+
+@require_POST
+@member_required("can_manage_users")
+def membership_unlock(request: HttpRequest, membership_id: int) -> HttpResponse:
+    """Let a member who is locked out after failed logins try again now."""
+    member = get_object_or_404(
+        scoped(Membership.objects.select_related("user"), request.membership), id=membership_id
     )
+    login_unlock(username=member.user.email)
+    messages.success(request, f"{member.user} can log in again.")
+    return redirect("user_list")
 
 
 @member_required("can_manage_users")
@@ -321,9 +420,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     user = request.user if request.user.is_authenticated else None
     existing_user = user is not None or User.objects.filter(email__iexact=invitation.email).exists()
     form = (
-        None
-        if existing_user
-        else InvitationAcceptForm(request.POST or None, email=invitation.email)
+        None if existing_user else ChoosePasswordForm(request.POST or None, email=invitation.email)
     )
     if request.method == "POST" and (form is None or form.is_valid()):
         if existing_user and user is None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Account, Membership, Merchant, Role
 from alerts.models import Alert, AlertRecipient
 from carts.models import CartConnection
+from integration_manager.text import single_line
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,10 @@ def alert_notify(*, alert: Alert) -> int:
             body = render_to_string(
                 "alerts/email/alert.txt", {"alert": alert, "site_url": settings.SITE_URL}
             )
-            send_mail(f"[Integration hub] {alert.subject}", body, None, recipients)
+            # Subjects carry cart labels and merchant names; a newline in one would make
+            # send_mail refuse the e-mail for good (BadHeaderError).
+            subject = single_line(f"[Integration hub] {alert.subject}")
+            send_mail(subject, body, None, recipients)
     except (SMTPException, OSError):
         Alert.objects.filter(id=alert.id, notify_claimed_at=now).update(notify_claimed_at=None)
         raise

@@ -9,13 +9,16 @@ from django import forms
 from accounts.models import Membership, Merchant
 from accounts.tenancy import scoped
 from carts.models import CartConnection
+from integration_manager.text import validate_single_line
 from inventory.models import Location
 
 
 class CartForm(forms.Form):
     merchant = forms.ModelChoiceField(queryset=Merchant.objects.none(), empty_label=None)
     label = forms.CharField(
-        max_length=200, help_text="A name for this cart in the hub, e.g. “Acme Shopify”."
+        max_length=200,
+        help_text="A name for this cart in the hub, e.g. “Acme Shopify”.",
+        validators=[validate_single_line],  # it goes into alert e-mail subjects
     )
     order_source = forms.CharField(
         max_length=100,

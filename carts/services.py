@@ -93,7 +93,8 @@ def cart_update(
     credentials: dict[str, str],
 ) -> CartConnection:
     """Save the cart's setup. New credentials replace the saved ones (blank keeps them) and
-    lift a pause: the next run tries them."""
+    lift a pause: the next run tries them. A new address (store URL, shop, store hash)
+    clears every saved credential not typed again: they never follow an edit elsewhere."""
     cart.reference_prefix = validate_reference_prefix(
         account_id=cart.account_id, prefix=reference_prefix, cart_id=cart.id
     )
@@ -101,9 +102,15 @@ def cart_update(
     cart.order_source = order_source or label
     cart.reject_unmapped_ship_methods = reject_unmapped_ship_methods
     cart.inventory_location_id = inventory_location_id
+    connector = CART_CONNECTORS.get(cart.connector_key)
+    cart.credentials = connector.credentials_after_edit(
+        saved_settings=cart.settings,
+        saved_credentials=cart.credentials,
+        settings=settings,
+        credentials=credentials,
+    )
     cart.settings = {**cart.settings, **settings}
     if credentials:
-        cart.credentials = {**cart.credentials, **credentials}
         cart.paused_at = None
         cart.paused_reason = ""
         alerts_resolve(account_id=cart.account_id, kind="cart_auth", cart=cart)

@@ -35,14 +35,9 @@ def connector_form(
     connector: type[CartConnector], data: Any = None, *, cart: CartConnection | None = None
 ) -> ConnectorSettingsForm:
     """The connector's own settings form; saved credentials are write-only ("saved")."""
-    initial = dict(cart.settings) if cart is not None else {}
-    return connector.settings_form(
-        data,
-        prefix="settings",
-        initial=initial,
-        secret_fields=connector.secret_fields,
-        saved_secrets=set(cart.credentials) if cart is not None else set(),
-    )
+    if cart is None:
+        return connector.form(data)
+    return connector.form(data, saved_settings=cart.settings, saved_secrets=set(cart.credentials))
 
 
 @member_required()

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 
 class ConnectorError(Exception):
-    """The message is shown to users: say what to do; never include a secret."""
+    """The message is shown to users: say what to do; never include a secret.
+
+    The message is redacted when the error is made, so no text a remote server sent (an
+    echo of our own request, say) carries a credential onto a page, an alert or an e-mail.
+    """
+
+    def __init__(self, message: str = "", *args: object) -> None:
+        from integration_manager.redaction import redact  # redaction imports nothing of ours
+
+        super().__init__(redact(str(message)), *args)
 
 
 class AuthError(ConnectorError):

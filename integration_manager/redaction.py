@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 import threading
+from urllib.parse import quote, quote_plus
 
 REDACTED = "[redacted]"
 
@@ -19,7 +21,8 @@ _known_pattern: re.Pattern[str] | None = None
 # Credentials that can appear in text we did not build ourselves (a requests exception that
 # quotes a URL, a header dump): the value after these names is never worth keeping.
 _PATTERNS = [
-    re.compile(r"(?i)(authorization\s*[:=]\s*)(\S+\s+)?[^\s,'\"}]+"),
+    # Also as an echo in JSON: "Authorization": "Basic …", with its quotes.
+    re.compile(r"(?i)(authorization[\"']?\s*[:=]\s*[\"']?)(\S+\s+)?[^\s,'\"}]+"),
     re.compile(
         r"(?i)((?:x-shopify-access-token|x-auth-token|x-api-key|api[_-]?key|api[_-]?secret|"
         r"consumer[_-]?key|consumer[_-]?secret|access[_-]?token|client[_-]?secret|password|"
@@ -30,7 +33,8 @@ _PATTERNS = [
 
 
 def register_secret(value: object) -> None:
-    """Remember a secret value so that redact() removes it wherever it appears."""
+    """Remember a secret value so that redact() removes it wherever it appears (as it is;
+    register_secret_forms adds the encodings it travels in)."""
     global _known_pattern
     if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
         return
@@ -41,6 +45,21 @@ def register_secret(value: object) -> None:
             _known.clear()
         _known.add(value)
         _known_pattern = None
+
+
+def register_secret_forms(value: object) -> None:
+    """A secret and the forms it is sent in: URL-encoded (a query string) and base64."""
+    if not isinstance(value, str) or len(value) < MIN_SECRET_LENGTH:
+        return
+    register_secret(value)
+    register_secret(quote(value, safe=""))
+    register_secret(quote_plus(value))
+    register_secret(base64.b64encode(value.encode()).decode())
+
+
+def register_basic_auth(user: str, password: str) -> None:
+    """The header value HTTP Basic sends: base64 of "user:password"."""
+    register_secret(base64.b64encode(f"{user}:{password}".encode()).decode())
 
 
 def _pattern() -> re.Pattern[str] | None:

@@ -9,6 +9,9 @@ os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 # A fixed test key (never used outside tests); rotation tests add a second one.
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "3hqP7nY1Zk0x5t0Jb9dQm2Qh7v6o0l8wKpR4cS1uE2A=")
+# The emulators listen on loopback: the outbound guard lets the tests reach them (tests of
+# the guard itself take this away).
+os.environ.setdefault("HUB_OUTBOUND_ALLOW", "127.0.0.0/8,::1/128")
 os.environ.setdefault(
     "HUB_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
 )
@@ -31,3 +34,8 @@ DATABASES["sqlite"] = {
     "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 30},
     "TEST": {"NAME": os.path.join(VAR_DIR, "test-sqlite.sqlite3")},
 }
+
+# The throttles' counters (accounts/throttle.py) per test process, emptied before each test
+# (tests/conftest.py): clearing a Redis cache would flush the broker's database with it.
+# tests/accounts/test_throttle.py runs the counter on Redis too.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

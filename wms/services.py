@@ -35,9 +35,15 @@ def wms_save(
             account=account, connector_key=connector_key, settings=connector.initial_settings()
         )
     wms.label = label or connector.label
+    # A new address clears the saved credentials not typed again (see cart_update).
+    wms.credentials = connector.credentials_after_edit(
+        saved_settings=wms.settings,
+        saved_credentials=wms.credentials,
+        settings=settings,
+        credentials=credentials,
+    )
     wms.settings = {**wms.settings, **settings}
     if credentials:
-        wms.credentials = {**wms.credentials, **credentials}
         wms.paused_at = None
         wms.paused_reason = ""
         alerts_resolve(account_id=account.id, kind="wms_auth")

@@ -35,11 +35,9 @@ def wms_setup(request: HttpRequest) -> HttpResponse:
     settings_form = None
     if connector is not None:
         keeps = wms is not None and wms.connector_key == connector.key
-        settings_form = connector.settings_form(
+        settings_form = connector.form(
             request.POST or None,
-            prefix="settings",
-            initial=dict(wms.settings) if keeps else {},
-            secret_fields=connector.secret_fields,
+            saved_settings=wms.settings if keeps else None,
             saved_secrets=set(wms.credentials) if keeps else set(),
         )
     if request.method == "POST":

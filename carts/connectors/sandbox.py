@@ -68,6 +68,7 @@ class SandboxCartConnector(CartConnector):
     capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY})
     settings_form = SandboxCartForm
     secret_fields = ("api_key",)
+    address_fields = ()  # no network: nothing to point elsewhere
 
     @classmethod
     def initial_settings(cls) -> dict[str, Any]:

@@ -1,4 +1,6 @@
-// Small behaviours shared by every page.
+// Small behaviours shared by every page. The Content-Security-Policy allows no inline
+// script or event handler attribute: templates ask for behaviour with data-* attributes,
+// which Django escapes like any other attribute value.
 document.addEventListener("DOMContentLoaded", () => {
   // Schedule forms: the time field matters only for "Daily at a time".
   document.querySelectorAll(".schedule-form").forEach((form) => {
@@ -13,5 +15,22 @@ document.addEventListener("DOMContentLoaded", () => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
+  });
+  // A choice that reloads the page for what it picked (data-submit-on-change).
+  document.querySelectorAll("[data-submit-on-change]").forEach((input) => {
+    input.addEventListener("change", () => input.form.submit());
+  });
+  // A field that matters only for one answer to another: data-show-field="<wrapper id>"
+  // and data-when="<input name>=<value>" on the form (a ticked checkbox's value is "on").
+  document.querySelectorAll("form[data-show-field]").forEach((form) => {
+    const field = document.getElementById(form.dataset.showField);
+    const [name, value] = (form.dataset.when || "").split("=");
+    const inputs = Array.from(form.elements).filter((input) => input.name === name);
+    if (!field || !inputs.length) return;
+    const sync = () => {
+      field.hidden = !inputs.some((input) => input.checked && input.value === value);
+    };
+    inputs.forEach((input) => input.addEventListener("change", sync));
+    sync();
   });
 });

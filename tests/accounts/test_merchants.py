@@ -47,6 +47,9 @@ class MerchantScreenTests(BaseTestCase):
             ({"name": "Bob's Bikes"}, "already exists"),
             ({"name": "New One", "set_up_user": "on", "user_email": ""}, "Enter the e-mail"),
             ({"name": "New Two", "set_up_user": "on", "user_email": "nope"}, "Enter a valid email"),
+            # Names go into alert e-mail subjects, where a newline stops the e-mail.
+            ({"name": "New\nThree"}, "no line breaks"),
+            ({"name": "New Four", "wms_customer_id": "B\r1"}, "no line breaks"),
         ]
         for data, message in cases:
             with self.subTest(data=data):
@@ -63,6 +66,14 @@ class MerchantScreenTests(BaseTestCase):
         self.bobs_merchant.refresh_from_db()
         self.assertEqual(self.bobs_merchant.name, "Bob's Bicycles")
         self.assertFalse(self.bobs_merchant.is_active)
+
+    def test_a_name_with_a_control_character_is_refused_on_edit(self) -> None:
+        self.client.force_login(self.alice)
+        url = reverse("merchant_edit", args=[self.bobs_merchant.id])
+        response = self.client.post(url, {"name": "Bob's\tBikes\n", "is_active": "on"})
+        self.assertContains(response, "no line breaks")
+        self.bobs_merchant.refresh_from_db()
+        self.assertEqual(self.bobs_merchant.name, "Bob's Bikes")
 
     def test_a_duplicate_name_on_edit_is_refused(self) -> None:
         self.client.force_login(self.alice)

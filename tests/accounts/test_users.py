@@ -168,6 +168,14 @@ class AccountSwitchTests(BaseTestCase):
         self.client.post(reverse("account_switch"), {"account_id": self.alices_account.id})
         self.assertContains(self.client.get(reverse("dashboard")), "Alice&#x27;s 3PL")
 
+    def test_an_account_id_that_is_not_a_number_is_404_not_500(self) -> None:
+        self.client.force_login(self.charlie)
+        for value in ["abc", "", "1.5", "²", "99999999999999999999999", "-1"]:
+            with self.subTest(account_id=value):
+                response = self.client.post(reverse("account_switch"), {"account_id": value})
+                self.assertEqual(response.status_code, 404)
+        self.assertEqual(self.client.post(reverse("account_switch")).status_code, 404)
+
     def test_switching_to_a_foreign_account_is_404(self) -> None:
         self.client.force_login(self.charlie)
         response = self.client.post(

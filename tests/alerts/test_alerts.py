@@ -57,6 +57,23 @@ class AlertTests(BaseTestCase):
         self.assertIn("/carts/1/edit/", message.body)
         self.assertEqual(alert_notify(alert=Alert.objects.get()), 0)  # once
 
+    def test_a_newline_in_a_name_does_not_stop_the_email(self) -> None:
+        # A cart label saved before the forms refused control characters.
+        alert = alerts_raise(
+            account=self.alices_account,
+            merchant=self.bobs_merchant,
+            kind="k",
+            subject="Bob's\r\nBcc: everyone@example.org\tcart keeps failing",
+            message="Check its settings.",
+        )
+        self.assertEqual(alert_notify(alert=alert), 2)
+        self.assertEqual(
+            mail.outbox[0].subject,
+            "[Integration hub] Bob's Bcc: everyone@example.org cart keeps failing",
+        )
+        self.assertEqual(sorted(mail.outbox[0].to), ["alice@example.org", "bob@example.org"])
+        self.assertIsNotNone(Alert.objects.get().notified_at)
+
     def test_the_page_shows_open_alerts_and_dismisses_them(self) -> None:
         mine = alerts_raise(
             account=self.alices_account,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.test import LiveServerTestCase
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, expect, sync_playwright
 
 from tests.base import PASSWORD, TenantsMixin
 
@@ -53,10 +53,19 @@ class BrowserTestCase(TenantsMixin, LiveServerTestCase):
         self.context = self.browser.new_context(viewport={"width": 1280, "height": 860})
         self.context.set_default_timeout(10_000)
         self.page: Page = self.context.new_page()
+        # Chromium reports what the Content-Security-Policy blocked on the console: an inline
+        # script, handler or style that slipped into a template fails the test that shows it.
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._note_csp_violation)
+
+    def _note_csp_violation(self, message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
 
     def tearDown(self) -> None:
         self.context.close()
         super().tearDown()
+        self.assertEqual(self.csp_violations, [], "the page broke its Content-Security-Policy")
 
     def url(self, path: str) -> str:
         return f"{self.live_server_url}{path}"

@@ -10,6 +10,7 @@ import time
 from django.test import SimpleTestCase
 
 from carts.connectors.bigcommerce.forms import BigCommerceSettingsForm
+from carts.connectors.signatures import delivery_key
 from integration_manager.connector_errors import AuthError, RecordError
 from integration_manager.records import WebhookNotice
 from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
@@ -31,7 +32,9 @@ class WebhookTests(BigCommerceTestCase):
     def test_a_signed_webhook_names_the_order(self) -> None:
         headers, body = self.emulator.signed_webhook("store/order/created", 250)
         notice = self.parse(headers, body)
-        self.assertEqual(notice.delivery_id, headers["webhook-id"])
+        # Known by what its signature covers: the id, the timestamp and the body.
+        signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+        self.assertEqual(notice.delivery_id, delivery_key(signed))
         self.assertEqual(notice.topic, "store/order/created")
         self.assertEqual(notice.source_order_ids, ("250",))
 

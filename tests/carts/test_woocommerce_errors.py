@@ -14,6 +14,7 @@ from integration_manager.connector_errors import (
     RecordError,
     TransientError,
 )
+from integration_manager.outbound import OutboundRefused
 from integration_manager.records import StockLevel
 from integration_manager.redaction import RedactingFilter
 from tests.carts.test_woocommerce_download import WooCommerceTestCase
@@ -124,7 +125,7 @@ class WooCommerceAuthTests(WooCommerceTestCase):
 
     def test_plain_http_to_another_machine_is_refused_before_sending(self) -> None:
         connector = self.connector(base_url="http://shop.example.com")
-        with self.assertRaisesMessage(AuthError, "https://"):
+        with self.assertRaisesMessage(OutboundRefused, "does not connect to shop.example.com"):
             list(connector.fetch_orders(None))
 
 
@@ -170,7 +171,7 @@ class WooCommerceMisbehaviourTests(WooCommerceTestCase):
 
     def test_an_unreachable_store_is_transient(self) -> None:
         self.emulator.stop()
-        with self.assertRaisesMessage(TransientError, "Could not reach WooCommerce"):
+        with self.assertRaisesMessage(TransientError, "refused the connection on port"):
             list(self.connector().fetch_orders(None))
 
     def test_a_firewall_page_on_a_write_is_a_record_error_for_that_order(self) -> None:

@@ -61,6 +61,28 @@ class OrderListTests(BaseTestCase):
         response = self.client.get(url, {"date_from": "not a date"})
         self.assertContains(response, "Some filters were not understood")
 
+    def test_dates_at_the_ends_of_the_calendar_are_refused_not_500(self) -> None:
+        # Midnight in the account's zone (New York) moved to UTC overflows at either end.
+        create_order(self.cart, number=1)
+        url = reverse("order_list")
+        for dates in [
+            {"date_to": "9999-12-31"},
+            {"date_from": "0001-01-01"},
+            {"date_from": "0001-01-01", "date_to": "9999-12-31"},
+        ]:
+            with self.subTest(dates=dates):
+                response = self.client.get(url, dates)
+                self.assertContains(response, "Enter a date between 1900 and 9998.")
+                self.assertEqual(self.numbers(response), ["#1"])  # the filter is ignored
+        self.client.force_login(self.charlie)  # Berlin: ahead of UTC
+        self.assertContains(
+            self.client.get(url, {"date_from": "0001-01-01"}), "Enter a date between"
+        )
+        # The widest dates that are allowed still work.
+        self.client.force_login(self.alice)
+        response = self.client.get(url, {"date_from": "1900-01-01", "date_to": "9998-12-31"})
+        self.assertEqual(self.numbers(response), ["#1"])
+
     def test_a_merchant_user_sees_only_their_orders(self) -> None:
         create_order(self.cart, number=1)
         create_order(self.other_cart, number=2)

@@ -98,6 +98,7 @@ class SandboxWmsConnector(WmsConnector):
     )
     settings_form = SandboxWmsForm
     secret_fields = ("api_key",)
+    address_fields = ()  # no network: nothing to point elsewhere
 
     @property
     def misbehave(self) -> dict[str, Any]:

@@ -18,8 +18,13 @@ from integration_manager.connector_errors import (
     RecordError,
     TransientError,
 )
-from integration_manager.http import MAX_INLINE_WAIT, HubSession, check_response, error_detail
-from integration_manager.redaction import redact
+from integration_manager.http import (
+    MAX_INLINE_WAIT,
+    HubSession,
+    check_response,
+    error_detail,
+    remote_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -363,9 +368,9 @@ def v2_messages(response: requests.Response) -> str:
     if isinstance(payload, list):
         messages = [str(item.get("message", "")) for item in payload if isinstance(item, dict)]
         if any(messages):
-            return redact("; ".join(message for message in messages if message)[:300])
+            return remote_text("; ".join(message for message in messages if message))
     if isinstance(payload, dict) and payload.get("title"):
-        return redact(str(payload["title"])[:300])
+        return remote_text(payload["title"])
     return error_detail(response)
 
 

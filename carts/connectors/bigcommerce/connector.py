@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -27,7 +24,9 @@ from carts.connectors.bigcommerce import mapping
 from carts.connectors.bigcommerce.client import PAGE_LIMIT, BigCommerceClient
 from carts.connectors.bigcommerce.forms import DEFAULT_BASE_URL, BigCommerceSettingsForm
 from carts.connectors.registry import register
+from carts.connectors.signatures import delivery_key, hmac_sha256_base64, signature_matches
 from integration_manager.connector_errors import AuthError, ConnectorError, RecordError
+from integration_manager.outbound import AddressRules
 from integration_manager.records import (
     OrderPage,
     OrderRecord,
@@ -128,6 +127,13 @@ class BigCommerceConnector(CartConnector):
     settings_form = BigCommerceSettingsForm
     secret_fields = ("access_token", "client_secret")
     default_base_url = DEFAULT_BASE_URL
+    # BigCommerce's API has one host; the store hash in the path says which store.
+    address_rules = AddressRules(
+        hosts=("api.bigcommerce.com",),
+        hosts_hint=f"BigCommerce's API answers only at {DEFAULT_BASE_URL}; leave the API "
+        "address as it is.",
+    )
+    address_fields = ("base_url", "store_hash")
     page_size = PAGE_LIMIT
 
     # settings ----------------------------------------------------------------------------
@@ -437,17 +443,17 @@ class BigCommerceConnector(CartConnector):
                 "A BigCommerce webhook arrived with a timestamp more than 5 minutes off; it "
                 "was refused as a possible replay. Check this server's clock."
             )
-        signed = delivery_id.encode() + b"." + timestamp.encode() + b"." + body
-        expected = base64.b64encode(
-            hmac.new(secret.encode(), signed, hashlib.sha256).digest()
-        ).decode()
+        signed = (
+            delivery_id.encode("utf-8", "surrogateescape") + b"." + timestamp.encode() + b"." + body
+        )
+        expected = hmac_sha256_base64(secret, signed)
         # The header may carry several space-separated "v1,<signature>" (key rotation).
         offered = [
             candidate.split(",", 1)[1]
             for candidate in signatures.split()
             if candidate.startswith("v1,")
         ]
-        if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
+        if not any(signature_matches(expected, candidate) for candidate in offered):
             raise AuthError(
                 "A BigCommerce webhook's signature does not match the client secret. Check "
                 "that the cart's client secret belongs to the API account that made the hook."
@@ -471,7 +477,7 @@ class BigCommerceConnector(CartConnector):
         # Order hooks name the order; shipment hooks name it as orderId.
         order_id = data.get("id") if data.get("type") == "order" else data.get("orderId")
         return WebhookNotice(
-            delivery_id=delivery_id,
+            delivery_id=delivery_key(signed),
             topic=scope,
             source_order_ids=(str(order_id),) if order_id not in (None, "") else (),
         )

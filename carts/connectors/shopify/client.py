@@ -15,7 +15,13 @@ from integration_manager.connector_errors import (
     RateLimited,
     TransientError,
 )
-from integration_manager.http import MAX_INLINE_WAIT, HubSession, check_response, error_detail
+from integration_manager.http import (
+    MAX_INLINE_WAIT,
+    HubSession,
+    check_response,
+    error_detail,
+    remote_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -205,13 +211,13 @@ class ShopifyClient:
         if not isinstance(errors, list):
             # The REST-style {"errors": "..."} shape comes with an HTTP error status, which
             # _check_status handled; with 200 it is unexpected.
-            raise ConnectorError(f"Shopify refused the hub's request: {str(errors)[:300]}")
+            raise ConnectorError(f"Shopify refused the hub's request: {remote_text(errors)}")
         codes = [
             ((error.get("extensions") or {}).get("code") or "") if isinstance(error, dict) else ""
             for error in errors
         ]
         first = errors[0] if isinstance(errors[0], dict) else {"message": str(errors[0])}
-        message = str(first.get("message") or "")
+        message = remote_text(first.get("message") or "")
         if "THROTTLED" in codes:
             wait = self._throttle_wait(requested_cost)
             raise ThrottledError(
@@ -234,12 +240,12 @@ class ShopifyClient:
             )
         if "INTERNAL_SERVER_ERROR" in codes:
             raise TransientError(
-                f"Shopify had an internal error ({message[:200]}). The hub will try again."
+                f"Shopify had an internal error ({message}). The hub will try again."
             )
         # Anything else is a document this API version does not accept: a version older or
         # newer than the hub knows, or a hub defect.
         raise ConnectorError(
-            f"Shopify refused the hub's request: {message[:300]} Check the API version in the "
+            f"Shopify refused the hub's request: {message} Check the API version in the "
             "cart's settings; if it is a supported version, report this to the hub's maintainers."
         )
 

@@ -37,6 +37,8 @@ from integration_manager.connector_errors import (
     RecordError,
     TransientError,
 )
+from integration_manager.http import remote_text
+from integration_manager.outbound import AddressRules
 from integration_manager.records import (
     OrderPage,
     OrderRecord,
@@ -91,6 +93,12 @@ class ShopifyConnector(CartConnector):
     capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, WEBHOOKS})
     settings_form = ShopifySettingsForm
     secret_fields = ("access_token", "webhook_secret")
+    # Every Shopify shop's API answers at its myshopify.com address, and only there.
+    address_rules = AddressRules(
+        hosts=("*.myshopify.com",),
+        hosts_hint="Type the store's myshopify.com address, e.g. https://your-store.myshopify.com "
+        "(Shopify shows it under Settings > Domains), not the shop's own domain.",
+    )
     # The SKU -> inventory item map outlives one job: a class attribute, so tests can swap it.
     inventory_items: InventoryItemCache = INVENTORY_ITEMS
     _location_node: dict[str, Any] | None = None  # looked up once per connector
@@ -618,4 +626,4 @@ def _quantity_index(field: Any) -> int | None:
 
 
 def _user_errors(errors: Sequence[dict[str, Any]]) -> str:
-    return "; ".join(str(error.get("message") or "") for error in errors)[:500]
+    return remote_text("; ".join(str(error.get("message") or "") for error in errors), limit=400)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 from collections.abc import Mapping
 
+from carts.connectors.signatures import delivery_key, hmac_sha256_base64, signature_matches
 from integration_manager.connector_errors import AuthError, RecordError
 from integration_manager.records import WebhookNotice
 
@@ -16,8 +14,7 @@ ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"}
 
 def signature(secret: str, body: bytes) -> str:
     """X-Shopify-Hmac-Sha256 for a body: base64 of HMAC-SHA256 keyed with the signing secret."""
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
+    return hmac_sha256_base64(secret, body)
 
 
 def verify(*, secret: str, headers: Mapping[str, str], body: bytes) -> None:
@@ -33,7 +30,7 @@ def verify(*, secret: str, headers: Mapping[str, str], body: bytes) -> None:
             "A webhook came in without Shopify's signature (X-Shopify-Hmac-Sha256); it was ignored."
         )
     # Constant time: comparing with == would leak, byte by byte, how much of a forgery matched.
-    if not hmac.compare_digest(signature(secret, body).encode(), given.encode()):
+    if not signature_matches(signature(secret, body), given):
         raise AuthError(
             "A webhook's signature did not match; it was ignored. If all the cart's webhooks "
             "fail, paste Shopify's current webhook signing secret in the cart's settings."
@@ -43,22 +40,22 @@ def verify(*, secret: str, headers: Mapping[str, str], body: bytes) -> None:
 def notice(*, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
     """Read a verified delivery: its id for de-duplication, its topic and its order."""
     topic = headers.get("x-shopify-topic", "")
-    # Shopify resends a failed delivery with the same webhook id; the event id is the fallback.
-    delivery_id = headers.get("x-shopify-webhook-id") or headers.get("x-shopify-event-id") or ""
-    if not delivery_id:
-        delivery_id = "sha256:" + hashlib.sha256(body).hexdigest()
+    # The signature covers the body only: the body is the delivery (a resend has the same).
+    delivery_id = delivery_key(body)
+    # Shown to people, who find a delivery in Shopify's logs by its webhook id.
+    reference = headers.get("x-shopify-webhook-id") or delivery_id
     try:
         payload = json.loads(body)
     except (UnicodeDecodeError, ValueError):
         raise RecordError(
             "Shopify sent a webhook the hub could not read (not JSON); the next download "
             "picks the order up.",
-            record_ref=delivery_id,
+            record_ref=reference,
         ) from None
     if not isinstance(payload, dict):
         raise RecordError(
             "Shopify sent a webhook without an object; the next download picks the order up.",
-            record_ref=delivery_id,
+            record_ref=reference,
         )
     order_ids: tuple[str, ...] = ()
     if topic in ORDER_TOPICS:
@@ -67,7 +64,7 @@ def notice(*, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
             raise RecordError(
                 f"Shopify sent a {topic} webhook without an order id; the next download "
                 "picks the order up.",
-                record_ref=delivery_id,
+                record_ref=reference,
             )
         order_ids = (str(order_id),)
     return WebhookNotice(delivery_id=delivery_id, topic=topic, source_order_ids=order_ids)

@@ -11,13 +11,12 @@ from urllib.parse import urlsplit
 import requests
 
 from integration_manager.connector_errors import AuthError, TransientError
-from integration_manager.http import HubSession, check_response, error_detail
+from integration_manager.http import HubSession, check_response, error_detail, remote_text
 
 API = "/wp-json/wc/v3"
 TRACKING_API = "/wp-json/wc-shipment-tracking/v3"
 # WooCommerce takes keys over plain http only as OAuth 1.0a signatures; Basic and query-string
 # keys need TLS, except on this machine (the emulators, a developer's local store).
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 KEYS_PAGE = "WooCommerce > Settings > Advanced > REST API"
 READ_ONLY = (
@@ -25,12 +24,6 @@ READ_ONLY = (
     f"status, tracking, stock). In {KEYS_PAGE}, edit the key, set Permissions to Read/Write "
     "and save; the consumer key and secret stay the same."
 )
-
-
-def is_plain_http_elsewhere(base_url: str) -> bool:
-    """True when keys would cross the network unencrypted."""
-    parts = urlsplit(base_url)
-    return parts.scheme == "http" and (parts.hostname or "") not in LOOPBACK_HOSTS
 
 
 @dataclass(frozen=True)
@@ -52,11 +45,15 @@ class Reply:
     @property
     def code(self) -> str:
         """WordPress's error code ("rest_no_route", "woocommerce_rest_…"), or ""."""
-        return str(self.data.get("code") or "") if isinstance(self.data, dict) else ""
+        return (
+            remote_text(self.data.get("code") or "", limit=80)
+            if isinstance(self.data, dict)
+            else ""
+        )
 
     @property
     def message(self) -> str:
-        return str(self.data.get("message") or "") if isinstance(self.data, dict) else ""
+        return remote_text(self.data.get("message") or "") if isinstance(self.data, dict) else ""
 
 
 class WooCommerceClient:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -25,15 +22,16 @@ from carts.connectors.base import (
     CartConnector,
 )
 from carts.connectors.registry import register
+from carts.connectors.signatures import delivery_key, hmac_sha256_base64, signature_matches
 from carts.connectors.woocommerce import mapping
 from carts.connectors.woocommerce.client import (
     TRACKING_API,
     Reply,
     WooCommerceClient,
-    is_plain_http_elsewhere,
 )
 from carts.connectors.woocommerce.forms import WooCommerceSettingsForm
 from integration_manager.connector_errors import AuthError, RecordError, TransientError
+from integration_manager.http import remote_text
 from integration_manager.records import (
     OrderPage,
     ShipmentRecord,
@@ -147,11 +145,8 @@ class WooCommerceConnector(CartConnector):
 
     @cached_property
     def client(self) -> WooCommerceClient:
-        if is_plain_http_elsewhere(self.base_url):
-            raise AuthError(
-                "The store address starts with http://. WooCommerce accepts keys over plain "
-                "http only with OAuth signatures: enter the store's https:// address."
-            )
+        # Plain http is refused by the outbound guard (AddressRules: https only), except to
+        # a network the operator allowed.
         return WooCommerceClient(
             base_url=self.base_url,
             consumer_key=self.credentials.get("consumer_key", ""),
@@ -463,12 +458,13 @@ class WooCommerceConnector(CartConnector):
         if not marker:
             return None
         if self._use_tracking(shipment):
-            for item in self._trackings(order_id) or []:
+            for item in _objects(self._trackings(order_id), what="the trackings"):
                 if str(item.get("tracking_number") or "").strip() == marker:
                     return f"tracking:{item.get('tracking_id')}"
         # Notes too: an earlier attempt may have used a note (no extension then, other settings).
         reply = self.client.get(f"/orders/{order_id}/notes", params={"type": "any"})
-        for note in self._record_reply(reply, order_id=order_id, what="read the notes") or []:
+        notes = self._record_reply(reply, order_id=order_id, what="read the notes")
+        for note in _objects(notes, what="the order notes"):
             if mapping.mentions(str(note.get("note") or ""), marker):
                 return f"note:{note.get('id')}"
         return None
@@ -497,6 +493,11 @@ class WooCommerceConnector(CartConnector):
         }
         reply = self.client.post(f"/orders/{order_id}/notes", body=body)
         data = self._record_reply(reply, order_id=order_id, what="add the tracking note")
+        if not isinstance(data, dict):
+            raise TransientError(
+                "WooCommerce answered the new note with something else. The hub checks the "
+                "order before it tries again."
+            )
         return f"note:{data.get('id')}"
 
     def _providers(self, order_id: str) -> Mapping[str, Any]:
@@ -737,7 +738,7 @@ class WooCommerceConnector(CartConnector):
                 message = error.get("message") if isinstance(error, dict) else error
                 refused.append(
                     RecordError(
-                        f"WooCommerce refused the stock of SKU {sku}: {message}",
+                        f"WooCommerce refused the stock of SKU {sku}: {remote_text(message)}",
                         record_ref=sku,
                     )
                 )
@@ -753,9 +754,9 @@ class WooCommerceConnector(CartConnector):
         It is answered as harmless (topic "ping", no orders) because WooCommerce shows an error
         on the webhook unless it gets a 200; a forged ping can only cause nothing.
 
-        The Delivery-ID header is a hash of the webhook id and the current second, so two
-        deliveries of one webhook in the same second share it: the notice's delivery_id adds
-        the order id and its modification date to keep distinct deliveries distinct.
+        The Delivery-ID header is a hash of the webhook id and the current second (two
+        deliveries in one second share it) and is not signed: a delivery is known by a digest
+        of its signed body instead, which names the order and its modification date.
         """
         signature = headers.get("x-wc-webhook-signature", "").strip()
         if not signature:
@@ -774,8 +775,7 @@ class WooCommerceConnector(CartConnector):
                 "cart. Paste the webhook's Secret (WooCommerce > Settings > Advanced > "
                 "Webhooks) into the cart's settings."
             )
-        expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
-        if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+        if not signature_matches(hmac_sha256_base64(secret, body), signature):
             raise AuthError(
                 "A WooCommerce webhook's signature does not match. Make the Secret of the "
                 "webhook in WooCommerce and the webhook secret in the cart's settings the same "
@@ -792,10 +792,21 @@ class WooCommerceConnector(CartConnector):
                 record_ref=header_id or "webhook",
             ) from None
         order_id = mapping.order_id_of(payload) if topic.startswith("order.") else ""
-        modified = str(payload.get("date_modified_gmt") or "") if isinstance(payload, dict) else ""
         return WebhookNotice(
-            delivery_id=":".join(part for part in (header_id, order_id, modified) if part)
-            or hashlib.sha256(body).hexdigest(),
+            # The signature covers the body, which names the order and its change time.
+            delivery_id=delivery_key(body),
             topic=topic,
             source_order_ids=(order_id,) if order_id else (),
         )
+
+
+def _objects(data: Any, *, what: str) -> list[dict[str, Any]]:
+    """A list of JSON objects as WooCommerce sends them, or a TransientError saying the shape
+    was wrong (a plugin printing into the answer, a proxy page): never a crash."""
+    if data is None:
+        return []
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise TransientError(
+            f"WooCommerce sent {what} in an unexpected shape. The hub will try again."
+        )
+    return data

@@ -10,7 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 
-from carts.connectors.woocommerce.client import KEYS_PAGE, is_plain_http_elsewhere
+from carts.connectors.woocommerce.client import KEYS_PAGE
 from integration_manager.connectors import ConnectorSettingsForm
 
 # pending: not paid yet; on-hold: usually awaiting a bank transfer or cheque, so a 3PL does not
@@ -129,13 +129,10 @@ class WooCommerceSettingsForm(ConnectorSettingsForm):
         for suffix in PASTED_SUFFIXES:
             if suffix in path:
                 path = path[: path.index(suffix)]
-        url = urlunsplit((parts.scheme, parts.netloc, path, "", ""))
-        if is_plain_http_elsewhere(url):
-            raise forms.ValidationError(
-                "Use the store's https:// address. Over plain http WooCommerce accepts keys "
-                "only with OAuth signatures, and the keys would cross the internet unencrypted."
-            )
-        return url
+        # https only (the outbound guard's rule, checked in the base form): over plain http
+        # WooCommerce accepts keys only with OAuth signatures, and they would cross the
+        # internet unencrypted.
+        return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
     def clean_extra_statuses(self) -> list[str]:
         slugs = [
