@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
@@ -216,18 +216,3 @@ class WebhookNotice:
     delivery_id: str
     topic: str
     source_order_ids: tuple[str, ...] = ()
-
-
-def parse_amount(value: Any) -> Decimal:
-    """A money amount as carts send it (a decimal string, sometimes a number) as a Decimal,
-    never through a float; empty is zero. ValueError for anything that is not a finite number.
-    """
-    if value is None or value == "":
-        return ZERO
-    try:
-        amount = Decimal(str(value))
-    except InvalidOperation:
-        raise ValueError(f"not an amount: {value!r}") from None
-    if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
-    return amount

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from carts.models import WebhookDelivery
 from tests.base import TenantsMixin
-from tests.carts.test_cart_loops import BIGCOMMERCE, SHOPIFY, WOOCOMMERCE, CartKitMixin
+from tests.support.carts import BIGCOMMERCE, SHOPIFY, WOOCOMMERCE, CartKitMixin
 
 SIGNATURE_HEADERS = {
     "shopify": "x-shopify-hmac-sha256",

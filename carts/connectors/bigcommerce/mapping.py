@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
+from integration_manager.parsing import parse_amount
 from integration_manager.records import (
     ZERO,
     Address,
@@ -17,7 +18,6 @@ from integration_manager.records import (
     OrderRecord,
     ShipmentRecord,
     UploadOrder,
-    parse_amount,
 )
 
 # GET /v2/order_statuses; the ids are fixed, the names can be relabelled per store.

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
+from integration_manager.parsing import parse_amount
 from integration_manager.records import (
     ZERO,
     Address,
@@ -16,7 +17,6 @@ from integration_manager.records import (
     OrderRecord,
     ShipmentRecord,
     UploadOrder,
-    parse_amount,
 )
 
 CENT = Decimal("0.01")

@@ -10,13 +10,13 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from integration_manager.connector_errors import RecordError
+from integration_manager.parsing import parse_amount
 from integration_manager.records import (
     Address,
     OrderLineRecord,
     OrderRecord,
     ShipmentRecord,
     StockLevel,
-    parse_amount,
 )
 
 ZERO = Decimal("0")
