@@ -10,10 +10,28 @@ from django.utils import timezone
 from accounts.models import Account, Merchant
 
 
+class AlertKind(models.TextChoices):
+    CART_AUTH = "cart_auth", "A cart refused the credentials"
+    CART_FAILING = "cart_failing", "A cart keeps failing"
+    WMS_AUTH = "wms_auth", "The WMS refused the credentials"
+    WMS_FAILING = "wms_failing", "The WMS keeps failing"
+    WMS_MISSING = "wms_missing", "No WMS is set up"
+    UNMAPPED_SHIP_METHOD = "unmapped_ship_method", "A ship method has no WMS mapping"
+    DELIVERY_GAVE_UP = "delivery_gave_up", "An order could not be sent for 15 days"
+    SHIPMENT_UPLOAD_FAILED = "shipment_upload_failed", "A cart keeps refusing tracking"
+    CANCELED_AFTER_DELIVERY = "canceled_after_delivery", "An order was canceled after delivery"
+
+
 class Alert(models.Model):
-    """A problem a person should know about; raised again, it counts up instead of repeating."""
+    """A problem a person should know about; raised again, it counts up instead of repeating.
+
+    An open alert is one per (kind, key): the key names what it is about in codes and ids
+    (a cart's id and a ship code, an order's id), so renaming a cart never opens a second
+    alert or keeps one from resolving. The subject is for people only.
+    """
 
     tenant_merchant_field = "merchant"
+    Kind = AlertKind
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="alerts")
     # Empty for account-wide problems (the WMS), which merchant users do not see.
@@ -28,7 +46,8 @@ class Alert(models.Model):
         blank=True,
         related_name="alerts",
     )
-    kind = models.CharField(max_length=50)
+    kind = models.CharField(max_length=50, choices=AlertKind.choices)
+    key = models.CharField(max_length=200, blank=True, default="")
     subject = models.CharField(max_length=200)
     message = models.TextField()
     # Where to fix it (a cart's settings, the ship-method mapping).
@@ -48,9 +67,9 @@ class Alert(models.Model):
         ordering = ["-last_seen_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["account", "kind", "subject"],
+                fields=["account", "kind", "key"],
                 condition=Q(resolved_at__isnull=True),
-                name="alert_open_unique",
+                name="alert_open_key_unique",
             ),
         ]
         indexes = [

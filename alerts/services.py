@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import Account, Membership, Merchant, Role
 from alerts.models import Alert, AlertRecipient
 from carts.models import CartConnection
+from integration_manager.redaction import redact
 from integration_manager.text import single_line
 
 logger = logging.getLogger(__name__)
@@ -27,17 +28,21 @@ def alerts_raise(
     kind: str,
     subject: str,
     message: str,
+    key: str = "",
     merchant: Merchant | None = None,
     cart: CartConnection | None = None,
     link: str = "",
 ) -> Alert:
-    """Open an alert, or count up the open one with the same kind and subject."""
+    """Open an alert, or count up the open one of the same kind and key.
+
+    key names what the alert is about in ids and codes (alert_key()); "" for what there is
+    one of in the account (the WMS). The subject and message are for people and may change.
+    """
     account_id = account if isinstance(account, int) else account.id
     now = timezone.now()
-    open_alert = Alert.objects.filter(
-        account_id=account_id, kind=kind, subject=subject, resolved_at=None
-    )
-    if open_alert.update(message=message, last_seen_at=now, count=F("count") + 1):
+    subject, message = single_line(redact(subject))[:200], redact(message)
+    open_alert = Alert.objects.filter(account_id=account_id, kind=kind, key=key, resolved_at=None)
+    if open_alert.update(subject=subject, message=message, last_seen_at=now, count=F("count") + 1):
         return open_alert.get()
     try:
         # The partial unique constraint on open alerts turns a concurrent raise into a retry.
@@ -47,6 +52,7 @@ def alerts_raise(
                 merchant=merchant,
                 cart=cart,
                 kind=kind,
+                key=key,
                 subject=subject,
                 message=message,
                 link=link,
@@ -54,7 +60,7 @@ def alerts_raise(
                 last_seen_at=now,
             )
     except IntegrityError:
-        open_alert.update(message=message, last_seen_at=now, count=F("count") + 1)
+        open_alert.update(subject=subject, message=message, last_seen_at=now, count=F("count") + 1)
         return open_alert.get()
     transaction.on_commit(lambda: alert_notify_send(alert_id=alert.id))
     return alert
@@ -89,15 +95,25 @@ def alerts_notify_unsent(now: datetime) -> int:
     return len(unsent)
 
 
+def alert_key(*parts: object) -> str:
+    """An alert's key from ids and codes: alert_key("cart", cart.id, "ship", code)."""
+    return ":".join(str(part) for part in parts)[:200]
+
+
 def alerts_resolve(
-    *, account_id: int, kind: str, cart: CartConnection | None = None, subject: str | None = None
+    *,
+    account_id: int,
+    kind: str,
+    key: str | None = None,
+    cart: CartConnection | None = None,
 ) -> int:
-    """Close the open alerts of this kind (for this cart or subject): the problem went away."""
+    """Close the open alerts of this kind (with this key, or about this cart): the problem
+    went away."""
     alerts = Alert.objects.filter(account_id=account_id, kind=kind, resolved_at=None)
+    if key is not None:
+        alerts = alerts.filter(key=key)
     if cart is not None:
         alerts = alerts.filter(cart=cart)
-    if subject is not None:
-        alerts = alerts.filter(subject=subject)
     return alerts.update(resolved_at=timezone.now())
 
 

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Merchant
+from alerts.models import AlertKind
 from alerts.services import alerts_resolve
 from carts.connectors.registry import CART_CONNECTORS
 from carts.models import CartConnection
@@ -113,7 +114,7 @@ def cart_update(
     if credentials:
         cart.paused_at = None
         cart.paused_reason = ""
-        alerts_resolve(account_id=cart.account_id, kind="cart_auth", cart=cart)
+        alerts_resolve(account_id=cart.account_id, kind=AlertKind.CART_AUTH, cart=cart)
     cart.save()
     schedules_refresh(ServiceSchedule.objects.filter(cart=cart))
     return cart

@@ -7,7 +7,6 @@ import logging
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -15,13 +14,10 @@ from carts.connectors.base import WEBHOOKS
 from carts.connectors.registry import CART_CONNECTORS, cart_connector_for
 from carts.models import CartConnection, WebhookDelivery
 from integration_manager.connector_errors import AuthError, RecordError
-from jobs.models import Frequency, Service, ServiceSchedule
-from jobs.runner import nudge_dispatcher
+from jobs.services import schedules_trigger
+from orders.jobs import ORDER_DOWNLOAD
 
 logger = logging.getLogger(__name__)
-
-# WooCommerce's "ping" when a webhook is created; it carries no order.
-PING_TOPIC = "ping"
 
 
 @csrf_exempt  # signed by the cart, not by a browser session
@@ -41,7 +37,7 @@ def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
         return JsonResponse({"error": "Signature does not match."}, status=401)
     except RecordError as error:
         return JsonResponse({"error": str(error)}, status=400)
-    if notice.topic == PING_TOPIC:
+    if not notice.wants_download:
         return JsonResponse({"ok": True})
     try:
         with transaction.atomic():
@@ -52,16 +48,7 @@ def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
                 delivery_id=notice.delivery_id[:200],
                 topic=notice.topic[:100],
             )
-            webhook_nudge_download(cart=cart)
+            schedules_trigger(service=ORDER_DOWNLOAD, cart_ids=[cart.id], whatever_frequency=True)
     except IntegrityError:
         return JsonResponse({"ok": True, "duplicate": True})  # seen before: nothing to do
     return JsonResponse({"ok": True})
-
-
-def webhook_nudge_download(*, cart: CartConnection) -> None:
-    """Make the cart's download due now, whatever its frequency (unless it is Off)."""
-    due = ServiceSchedule.objects.filter(
-        cart=cart, service=Service.ORDER_DOWNLOAD, enabled=True
-    ).exclude(frequency=Frequency.OFF)
-    if due.update(next_run_at=timezone.now()):
-        nudge_dispatcher()

@@ -139,8 +139,9 @@ class AddressRules:
 
     # fnmatch patterns, e.g. ("*.myshopify.com",); empty: any public host.
     hosts: tuple[str, ...] = ()
-    # Plain http to public hosts (WooCommerce signs requests itself over http). Operator-
-    # allowed networks (HUB_OUTBOUND_ALLOW: emulators, a 3PL's own LAN) may always use it.
+    # Plain http to public hosts, for a vendor whose protocol protects the credentials
+    # itself. Operator-allowed networks (HUB_OUTBOUND_ALLOW: emulators, a 3PL's own LAN)
+    # may always use it.
     plain_http: bool = False
     # What to tell a user whose host is not one of `hosts`.
     hosts_hint: str = ""

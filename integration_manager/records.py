@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +39,24 @@ class Address:
     def from_dict(cls, data: dict[str, Any] | None) -> Address:
         data = data or {}
         return cls(**{key: str(data.get(key) or "") for key in cls.__dataclass_fields__})
+
+    @classmethod
+    def from_payload(
+        cls,
+        payload: Mapping[str, Any] | None,
+        *,
+        names: Mapping[str, str] | None = None,
+        **given: Any,
+    ) -> Address:
+        """An address from a vendor's payload: each field read from the key of the same
+        name, or the one `names` gives for it (ours -> theirs); `given` values win. Text is
+        stripped; a missing value is ""."""
+        payload, names = payload or {}, names or {}
+        values = {
+            field: given[field] if field in given else payload.get(names.get(field, field))
+            for field in cls.__dataclass_fields__
+        }
+        return cls(**{field: str(value or "").strip() for field, value in values.items()})
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,9 @@ class DeliveryResult:
     wms_reference: str = ""
     error: str = ""
     permanent: bool = True
+    # Why, as a code the hub acts on: "unknown_sku" when the WMS says it lacks a product;
+    # empty for anything else it refused.
+    code: str = ""
 
 
 @dataclass(frozen=True)
@@ -216,3 +238,5 @@ class WebhookNotice:
     delivery_id: str
     topic: str
     source_order_ids: tuple[str, ...] = ()
+    # False for a delivery that asks for nothing (a cart testing its webhook address).
+    wants_download: bool = True

@@ -8,20 +8,8 @@ class InventoryConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from alerts.connections import cart_service, wms_service
-        from inventory.services import inventory_fetch, inventory_upload
-        from jobs.models import Service
+        from inventory.jobs import inventory_services
         from jobs.registry import register
 
-        register(
-            wms_service(
-                Service.INVENTORY,
-                lambda schedule, run: inventory_fetch(merchant=schedule.merchant, run=run),
-            )
-        )
-        register(
-            cart_service(
-                Service.INVENTORY_UPLOAD,
-                lambda schedule, run: inventory_upload(cart=schedule.cart, run=run),
-            )
-        )
+        for spec in inventory_services():
+            register(spec)

@@ -11,11 +11,12 @@ from carts.connectors.base import UPLOAD_INVENTORY
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
 from integration_manager.records import StockLevel
+from inventory.jobs import INVENTORY_UPLOAD
 from inventory.models import InventoryLevel, Location
-from jobs.models import Service
 from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
 from wms.connectors.base import FETCH_INVENTORY
+from wms.selectors import merchant_ref, wms_for
 
 UPSERT_BATCH = 1_000
 UPLOAD_BATCH = 500
@@ -23,8 +24,6 @@ UPLOAD_BATCH = 500
 
 def inventory_fetch(*, merchant: Merchant, run: RunRecorder) -> None:
     """Read the merchant's stock from the WMS and store it per location and SKU."""
-    from orders.services.delivery import merchant_ref, wms_for
-
     wms, connector = wms_for(merchant)
     if not wms.is_usable or not connector.supports(FETCH_INVENTORY):
         run.say("The WMS connection cannot report inventory now; nothing read.")
@@ -86,7 +85,7 @@ def inventory_levels_store(*, merchant: Merchant, levels: list[StockLevel]) -> i
         CartConnection.objects.filter(merchant=merchant, enabled=True).values_list("id", flat=True)
     )
     if carts and rows:
-        schedules_trigger(service=Service.INVENTORY_UPLOAD, cart_ids=carts)
+        schedules_trigger(service=INVENTORY_UPLOAD, cart_ids=carts)
     return len(rows)
 
 

@@ -8,19 +8,7 @@ from django.utils import timezone
 
 from accounts.models import Account, Merchant
 from carts.models import CartConnection
-
-
-class Service(models.TextChoices):
-    ORDER_DOWNLOAD = "order_download", "Order download"
-    ORDER_DELIVERY = "order_delivery", "Order delivery"
-    SHIP_CONFIRM = "ship_confirm", "Shipping confirmations"
-    SHIPMENT_UPLOAD = "shipment_upload", "Shipment upload"
-    INVENTORY = "inventory", "Inventory"
-    INVENTORY_UPLOAD = "inventory_upload", "Inventory upload"
-
-
-CART_SERVICES = (Service.ORDER_DOWNLOAD, Service.SHIPMENT_UPLOAD, Service.INVENTORY_UPLOAD)
-MERCHANT_SERVICES = (Service.ORDER_DELIVERY, Service.SHIP_CONFIRM, Service.INVENTORY)
+from jobs.registry import service_choices
 
 
 class Frequency(models.TextChoices):
@@ -48,7 +36,8 @@ class ServiceSchedule(models.Model):
     cart = models.ForeignKey(
         CartConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules"
     )
-    service = models.CharField(max_length=30, choices=Service.choices)
+    # The services apps declared (jobs/registry.py); jobs lists none of its own.
+    service = models.CharField(max_length=30, choices=service_choices)
     frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.OFF)
     daily_at = models.TimeField(null=True, blank=True, help_text="Local time in the account's zone")
     # False while the frequency is Off or the connection is disabled or paused: the partial
@@ -136,7 +125,8 @@ class JobRun(models.Model):
     schedule = models.ForeignKey(
         ServiceSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    service = models.CharField(max_length=30, choices=Service.choices)
+    # The services apps declared (jobs/registry.py); jobs lists none of its own.
+    service = models.CharField(max_length=30, choices=service_choices)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)

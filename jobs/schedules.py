@@ -8,7 +8,8 @@ from datetime import datetime, time, timedelta
 
 from django.conf import settings
 
-from jobs.models import Frequency, Service, ServiceSchedule
+from jobs.models import Frequency, ServiceSchedule
+from jobs.registry import service_spec
 
 INTERVALS = {
     Frequency.MINUTES_5: timedelta(minutes=5),
@@ -22,8 +23,6 @@ INTERVALS = {
     Frequency.HOURS_12: timedelta(hours=12),
 }
 
-# Services that can only learn of new data by asking: Automatic polls them often.
-POLLED_SERVICES = frozenset({Service.ORDER_DOWNLOAD, Service.SHIP_CONFIRM, Service.INVENTORY})
 
 # Back-off after consecutive failures: 1, 2, 4 ... minutes, at most an hour.
 BACKOFF_BASE = timedelta(minutes=1)
@@ -72,7 +71,8 @@ def next_run_after(
     if frequency == Frequency.OFF:
         return None
     if frequency == Frequency.AUTOMATIC:
-        if service in POLLED_SERVICES:
+        # A service that can only learn of new data by asking (ServiceSpec.polled) polls.
+        if service_spec(service).polled:
             return now + timedelta(seconds=settings.AUTOMATIC_POLL_SECONDS)
         return cleanup_run_after(now, seed=seed, zone=zone)
     if frequency == Frequency.DAILY:

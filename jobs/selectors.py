@@ -10,7 +10,8 @@ from django.utils import timezone
 from accounts.models import Membership, Merchant
 from accounts.tenancy import scoped
 from carts.models import CartConnection
-from jobs.models import CART_SERVICES, MERCHANT_SERVICES, Frequency, JobRun, ServiceSchedule
+from jobs.models import Frequency, JobRun, ServiceSchedule
+from jobs.registry import CART, MERCHANT, service_spec, services_at
 
 
 def job_run_list(membership: Membership) -> QuerySet[JobRun]:
@@ -33,11 +34,9 @@ class ServiceRow:
     @property
     def waits_for_news(self) -> bool:
         """Automatic for an event-driven service: its next_run_at is only the retry run."""
-        from jobs.schedules import POLLED_SERVICES
-
         return (
             self.schedule.frequency == Frequency.AUTOMATIC
-            and self.schedule.service not in POLLED_SERVICES
+            and not service_spec(self.schedule.service).polled
             and self.schedule.next_run_at is not None
             and self.schedule.next_run_at > timezone.now()
         )
@@ -47,12 +46,13 @@ class ServiceRow:
         return self.schedule.next_run_at is not None and self.schedule.next_run_at <= timezone.now()
 
 
-def service_rows(schedules: QuerySet[ServiceSchedule], order: tuple[str, ...]) -> list[ServiceRow]:
+def service_rows(schedules: QuerySet[ServiceSchedule], level: str) -> list[ServiceRow]:
+    """The schedules of one level's services, in the order their apps gave them."""
     by_service = {schedule.service: schedule for schedule in schedules}
     return [
-        ServiceRow(schedule=by_service[name], last_run=by_service[name].last_run)
-        for name in order
-        if name in by_service
+        ServiceRow(schedule=by_service[spec.name], last_run=by_service[spec.name].last_run)
+        for spec in services_at(level)
+        if spec.name in by_service
     ]
 
 
@@ -72,9 +72,9 @@ def merchant_service_rows(merchant: Merchant) -> list[ServiceRow]:
     schedules = ServiceSchedule.objects.filter(merchant=merchant, cart=None).select_related(
         "last_run", "account"
     )
-    return with_schedule_forms(service_rows(schedules, MERCHANT_SERVICES), prefix=f"m{merchant.id}")
+    return with_schedule_forms(service_rows(schedules, MERCHANT), prefix=f"m{merchant.id}")
 
 
 def cart_service_rows(cart: CartConnection) -> list[ServiceRow]:
     schedules = cart.schedules.select_related("last_run", "account")
-    return with_schedule_forms(service_rows(schedules, CART_SERVICES), prefix=f"c{cart.id}")
+    return with_schedule_forms(service_rows(schedules, CART), prefix=f"c{cart.id}")

@@ -11,48 +11,38 @@ from django.utils import timezone
 
 from accounts.models import Merchant
 from carts.models import CartConnection
-from jobs.models import CART_SERVICES, MERCHANT_SERVICES, Frequency, Service, ServiceSchedule
+from jobs.models import Frequency, ServiceSchedule
+from jobs.registry import CART, MERCHANT, services_at
 from jobs.runner import nudge_dispatcher
 from jobs.schedules import schedule_next_run
 
-# What a new cart or merchant starts with: Automatic wherever it fits (as Extensiv does),
-# inventory hourly because warehouses count stock slowly.
-DEFAULT_FREQUENCIES = {
-    Service.ORDER_DOWNLOAD: Frequency.AUTOMATIC,
-    Service.SHIPMENT_UPLOAD: Frequency.AUTOMATIC,
-    Service.INVENTORY_UPLOAD: Frequency.AUTOMATIC,
-    Service.ORDER_DELIVERY: Frequency.AUTOMATIC,
-    Service.SHIP_CONFIRM: Frequency.AUTOMATIC,
-    Service.INVENTORY: Frequency.HOURS_1,
-}
-
 
 def schedules_ensure_for_cart(*, cart: CartConnection) -> None:
-    """The cart's three schedules, made once (a second call changes nothing)."""
-    for service in CART_SERVICES:
+    """The cart's schedules, one per cart service, made once (a second call changes nothing)."""
+    for spec in services_at(CART):
         schedule, created = ServiceSchedule.objects.get_or_create(
             cart=cart,
-            service=service,
+            service=spec.name,
             defaults={
                 "account_id": cart.account_id,
                 "merchant_id": cart.merchant_id,
-                "frequency": DEFAULT_FREQUENCIES[service],
+                "frequency": spec.default_frequency,
             },
         )
         if created:
-            _reschedule(schedule, run_now=service == Service.ORDER_DOWNLOAD)
+            _reschedule(schedule, run_now=spec.starts_at_once)
 
 
 def schedules_ensure_for_merchant(*, merchant: Merchant) -> None:
-    for service in MERCHANT_SERVICES:
+    for spec in services_at(MERCHANT):
         schedule, created = ServiceSchedule.objects.get_or_create(
             merchant=merchant,
             cart=None,
-            service=service,
-            defaults={"account_id": merchant.account_id, "frequency": DEFAULT_FREQUENCIES[service]},
+            service=spec.name,
+            defaults={"account_id": merchant.account_id, "frequency": spec.default_frequency},
         )
         if created:
-            _reschedule(schedule, run_now=False)
+            _reschedule(schedule, run_now=spec.starts_at_once)
 
 
 def _usable(schedule: ServiceSchedule) -> bool:
@@ -101,10 +91,20 @@ def schedules_trigger(
     service: str,
     merchant_id: int | None = None,
     cart_ids: list[int] | None = None,
+    whatever_frequency: bool = False,
 ) -> int:
-    """Automatic: make these schedules due now, in the caller's transaction (an outbox: if the
-    nudge is lost, the next tick still finds them due). Schedules on other frequencies wait."""
-    schedules = ServiceSchedule.objects.filter(service=service, frequency=Frequency.AUTOMATIC)
+    """Automatic triggering, the one way every caller does it (stored orders, shipments and
+    stock; a cart's webhook): make these schedules due now, in the caller's transaction (an
+    outbox: if the nudge to the dispatcher is lost, the next tick still finds them due).
+
+    Schedules on other frequencies wait for their time, unless whatever_frequency (a cart
+    that pushed a webhook asks for its download now, whatever its frequency, unless Off).
+    """
+    schedules = ServiceSchedule.objects.filter(service=service)
+    if whatever_frequency:
+        schedules = schedules.exclude(frequency=Frequency.OFF)
+    else:
+        schedules = schedules.filter(frequency=Frequency.AUTOMATIC)
     if cart_ids is not None:
         schedules = schedules.filter(cart_id__in=cart_ids)
     else:

@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 from accounts.tenancy import member_required
 from jobs import services
 from jobs.forms import ScheduleForm
-from jobs.models import JobRun, Service
+from jobs.models import JobRun
+from jobs.registry import SERVICES, service_choices
 from jobs.selectors import job_run_list, schedule_list
 
 
@@ -85,14 +86,14 @@ def job_run_index(request: HttpRequest) -> HttpResponse:
     runs = job_run_list(request.membership).order_by("-started_at", "-id")
     service = request.GET.get("service", "")
     status = request.GET.get("status", "")
-    if service in Service.values:
+    if service in SERVICES:
         runs = runs.filter(service=service)
     if status in JobRun.Status.values:
         runs = runs.filter(status=status)
     page = Paginator(runs, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
-        "services": Service.choices,
+        "services": service_choices(),
         "statuses": JobRun.Status.choices,
         "service": service,
         "status": status,

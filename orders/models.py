@@ -25,6 +25,21 @@ class OrderStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
+class HoldReason(models.TextChoices):
+    """Why an order is held (error) or waits (new, retried): code finds orders by these,
+    never by the words of error_reason, which are for people."""
+
+    MISSING_ADDRESS = "missing_address", "Incomplete ship-to address"
+    NO_LINES = "no_lines", "Nothing to ship"
+    BAD_QUANTITY = "bad_quantity", "A line without a quantity"
+    UNMAPPED_SHIP_METHOD = "unmapped_ship_method", "Ship method not mapped"
+    UNKNOWN_SKU = "unknown_sku", "A product the WMS does not know"
+    WMS_REFUSED = "wms_refused", "Refused by the WMS"
+    WMS_RETRYING = "wms_retrying", "Not taken by the WMS yet; retried"
+    UNCLEAR_OUTCOME = "unclear_outcome", "Not confirmed by the WMS"
+    GAVE_UP = "gave_up", "Not taken by the WMS for 15 days"
+
+
 class Order(models.Model):
     """An order downloaded once from a cart, on its way to the WMS and its tracking back.
 
@@ -76,6 +91,7 @@ class Order(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
     error_reason = models.TextField(blank=True, default="")
+    error_code = models.CharField(max_length=40, blank=True, default="", choices=HoldReason.choices)
     # Delivery attempts that failed; with first_failed_at they bound the retries (15 days).
     failed_sends = models.PositiveIntegerField(default=0)
     first_failed_at = models.DateTimeField(null=True, blank=True)

@@ -24,6 +24,8 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from orders.jobs import ORDER_DOWNLOAD
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ["DATABASE_URL"] = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub_bench"
@@ -44,7 +46,7 @@ from accounts.models import Account, Membership, Merchant, Role, User  # noqa: E
 from carts.models import CartConnection  # noqa: E402
 from integration_manager.records import OrderPage  # noqa: E402
 from jobs.dispatcher import schedules_claim_due  # noqa: E402
-from jobs.models import JobRun, Service, ServiceSchedule  # noqa: E402
+from jobs.models import JobRun, ServiceSchedule  # noqa: E402
 from orders.models import Order, OrderEvent, OrderLine  # noqa: E402
 from orders.services.download import _lines_from_record, _order_from_record, order_page_store  # noqa: E402
 from tests.objects import order_record, recorder  # noqa: E402
@@ -97,7 +99,7 @@ def tenant(name: str) -> tuple[Account, Merchant, CartConnection]:
 def bench_download_page() -> None:
     say("\n1. A download page of 250 orders (2 lines each)")
     _, merchant, cart = tenant("page")
-    run = recorder(merchant=merchant, service=Service.ORDER_DOWNLOAD, cart=cart)
+    run = recorder(merchant=merchant, service=ORDER_DOWNLOAD, cart=cart)
     numbers = iter(range(1, 10_000_000))
 
     def page() -> OrderPage:
@@ -205,7 +207,7 @@ def bench_stream(count: int) -> None:
         "consumer_secret": emulator.consumer_secret,
     }
     cart.save()
-    run = recorder(merchant=merchant, service=Service.ORDER_DOWNLOAD, cart=cart)
+    run = recorder(merchant=merchant, service=ORDER_DOWNLOAD, cart=cart)
     connector = WooCommerceConnector(
         settings=cart.settings,
         credentials=cart.credentials,

@@ -13,7 +13,8 @@ from django.db import connection
 
 from integration_manager.celery import app
 from jobs.dispatcher import dispatch_tick
-from jobs.models import JobRun, Service, ServiceSchedule
+from jobs.models import JobRun, ServiceSchedule
+from orders.jobs import ORDER_DELIVERY, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus
 from orders.services.shipment_upload import BATCH_SIZE as SHIPMENT_BATCH
 from tests.emulators.woocommerce import WooCommerceEmulator, line_item
@@ -45,7 +46,7 @@ class BrokerDropMidDeliveryTests(WorkerTestCase):
         cart = create_cart(self.bobs_merchant, prefix="BD-")
         for number in range(1, 61):
             create_order(cart, number=number)
-        self.run_now(Service.ORDER_DELIVERY)
+        self.run_now(ORDER_DELIVERY)
         wait_for(
             lambda: Order.objects.filter(delivery_started_at__isnull=False).count() == 50,
             what="the first batch to be claimed and in flight",
@@ -57,17 +58,17 @@ class BrokerDropMidDeliveryTests(WorkerTestCase):
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
                 and (
                     COPY_EXITS in self.log.read_text()
-                    or JobRun.objects.filter(service=Service.ORDER_DELIVERY).count() > 1
+                    or JobRun.objects.filter(service=ORDER_DELIVERY).count() > 1
                 )
             ),
             what="the run to finish and the copy to be handled",
             timeout=60,
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), 60, "an order reached the WMS twice")
-        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY))
+        runs = list(JobRun.objects.filter(service=ORDER_DELIVERY))
         self.assertEqual([run.status for run in runs], [JobRun.Status.SUCCESS])
         schedule = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+            merchant=self.bobs_merchant, cart=None, service=ORDER_DELIVERY
         )
         self.assertIsNone(schedule.running_since)
 
@@ -86,7 +87,7 @@ class BrokerDropMidUploadTests(WorkerTestCase):
         shipment = create_shipment(order)
         # The tracking is in flight: the cart takes it only after six seconds.
         emulator.slow_next(6, path_contains="/shipment-trackings", method="POST")
-        self.run_now(Service.SHIPMENT_UPLOAD, cart=cart)
+        self.run_now(SHIPMENT_UPLOAD, cart=cart)
         wait_for(lambda: emulator.requests_to("POST", TRACKINGS), what="the tracking in flight")
         self.broker.drop_clients()
         wait_for(
@@ -95,7 +96,7 @@ class BrokerDropMidUploadTests(WorkerTestCase):
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
                 and (
                     COPY_EXITS in self.log.read_text()
-                    or JobRun.objects.filter(service=Service.SHIPMENT_UPLOAD).count() > 1
+                    or JobRun.objects.filter(service=SHIPMENT_UPLOAD).count() > 1
                 )
             ),
             what="the upload to finish and the copy to be handled",
@@ -122,13 +123,13 @@ class DrainTests(WorkerTestCase):
         for number in range(1, count + 1):
             order = create_order(cart, number=number, status=OrderStatus.SHIPPED)
             create_shipment(order, ref=f"S-{number}", tracking=f"1Z{number:016d}")
-        self.run_now(Service.SHIPMENT_UPLOAD, cart=cart)
+        self.run_now(SHIPMENT_UPLOAD, cart=cart)
         wait_for(
             lambda: Order.objects.filter(status=OrderStatus.CONFIRMED).count() == count,
             what="every shipment to reach the cart without a tick",
             timeout=90,
         )
-        runs = JobRun.objects.filter(service=Service.SHIPMENT_UPLOAD).order_by("id")
+        runs = JobRun.objects.filter(service=SHIPMENT_UPLOAD).order_by("id")
         self.assertEqual([run.records_ok for run in runs], [SHIPMENT_BATCH, SHIPMENT_BATCH, 50])
 
 
@@ -143,13 +144,13 @@ class KilledWorkerTests(WorkerTestCase):
         cart = create_cart(self.bobs_merchant, prefix="KW-")
         for number in (1, 2, 3):
             create_order(cart, number=number)
-        self.run_now(Service.ORDER_DELIVERY)
+        self.run_now(ORDER_DELIVERY)
         wait_for(lambda: SandboxWmsOrder.objects.count() == 3, what="the WMS to take the orders")
         self.kill_worker()
         WmsConnection.objects.filter(id=wms.id).update(settings=wms.settings)
         self.worker = self.start_worker()
         schedule = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+            merchant=self.bobs_merchant, cart=None, service=ORDER_DELIVERY
         )
         claimed_at = schedule.running_since
         dispatch_tick()  # the first tick after the death, as beat would run it
@@ -163,7 +164,7 @@ class KilledWorkerTests(WorkerTestCase):
             what="the new run to find the orders at the WMS",
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), 3)
-        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY).order_by("id"))
+        runs = list(JobRun.objects.filter(service=ORDER_DELIVERY).order_by("id"))
         self.assertEqual(
             [run.status for run in runs], [JobRun.Status.FAILED, JobRun.Status.SUCCESS]
         )
@@ -178,7 +179,7 @@ class TaskFailingAtStartTests(WorkerTestCase):
         cart = create_cart(self.bobs_merchant, prefix="FS-")
         create_order(cart, number=1)
         with database_closed_to_others(connection.settings_dict["NAME"]):
-            self.run_now(Service.ORDER_DELIVERY)
+            self.run_now(ORDER_DELIVERY)
             wait_for(
                 lambda: "OperationalError" in self.log.read_text(),
                 what="the task to fail at its start",
@@ -188,7 +189,7 @@ class TaskFailingAtStartTests(WorkerTestCase):
             what="the retried task to run",
         )
         self.assertTrue(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
-        run = JobRun.objects.get(service=Service.ORDER_DELIVERY)
+        run = JobRun.objects.get(service=ORDER_DELIVERY)
         self.assertEqual(run.status, JobRun.Status.SUCCESS)
         self.assertIn("attempt", run.log)
 

@@ -21,10 +21,12 @@ from alerts.services import alert_notify
 from carts.models import CartConnection
 from integration_manager.connector_errors import ConnectorError
 from integration_manager.redaction import RedactingFilter
+from inventory.jobs import INVENTORY_UPLOAD
 from inventory.models import InventoryLevel, Location
 from jobs.dispatcher import schedule_claim_now
-from jobs.models import JobRun, Service, ServiceSchedule
+from jobs.models import JobRun, ServiceSchedule
 from jobs.runner import schedule_run
+from orders.jobs import ORDER_DOWNLOAD, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus, Shipment
 from tests.base import BaseTestCase
 from tests.emulators.echo import EchoEmulator
@@ -148,7 +150,7 @@ class EchoRedactionTests(BaseTestCase):
             available=Decimal(5),
             updated_at=timezone.now(),
         )
-        for service in (Service.ORDER_DOWNLOAD, Service.SHIPMENT_UPLOAD, Service.INVENTORY_UPLOAD):
+        for service in (ORDER_DOWNLOAD, SHIPMENT_UPLOAD, INVENTORY_UPLOAD):
             CartConnection.objects.filter(id=cart.id).update(paused_at=None)
             self.run_service(service, cart)
         for alert in Alert.objects.all():

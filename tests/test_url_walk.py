@@ -100,6 +100,7 @@ class EveryUrlMixin:
             merchant=self.bobs_merchant,
             kind="k",
             subject="b",
+            key="b",
             message="m",
         )
         other_alert = Alert.objects.create(
@@ -107,6 +108,7 @@ class EveryUrlMixin:
             merchant=self.other_merchant,
             kind="k",
             subject="o",
+            key="o",
             message="m",
         )
         self.register("alert_id", bobs_alert.id, other_alert.id)

@@ -10,7 +10,8 @@ import redis
 from django.conf import settings
 
 from integration_manager.celery import app
-from jobs.models import JobRun, Service
+from jobs.models import JobRun
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD, SHIP_CONFIRM
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from tests.objects import create_cart, create_order, create_wms
 from tests.workers import WorkerTestCase, wait_for
@@ -28,16 +29,16 @@ class AutomaticLoopTests(WorkerTestCase):
             prefix="AU-",
             settings={"orders_per_minute": 5, "bad_order_percent": 0, "cancel_percent": 0},
         )
-        self.run_now(Service.ORDER_DOWNLOAD, cart=cart)
+        self.run_now(ORDER_DOWNLOAD, cart=cart)
         wait_for(lambda: Order.objects.filter(cart=cart).exists(), what="the download")
         count = Order.objects.filter(cart=cart).count()
         wait_for(
             lambda: Order.objects.filter(cart=cart, status=OrderStatus.AT_WMS).count() == count,
             what="Automatic delivery",
         )
-        delivery = JobRun.objects.filter(service=Service.ORDER_DELIVERY).first()
+        delivery = JobRun.objects.filter(service=ORDER_DELIVERY).first()
         self.assertEqual(delivery.trigger, JobRun.Trigger.AUTOMATIC)
-        self.run_now(Service.SHIP_CONFIRM)  # the WMS is polled; the upload follows on its own
+        self.run_now(SHIP_CONFIRM)  # the WMS is polled; the upload follows on its own
         wait_for(
             lambda: Order.objects.filter(cart=cart, status=OrderStatus.CONFIRMED).count() == count,
             what="shipments to reach the cart",
@@ -61,20 +62,20 @@ class DeliveryOnceTests(WorkerTestCase):
 
     def test_a_wms_timeout_after_accepting_does_not_deliver_twice(self) -> None:
         self.misbehave(timeout_after_accept=[order.cust_ref for order in self.orders])
-        self.run_now(Service.ORDER_DELIVERY)
+        self.run_now(ORDER_DELIVERY)
         wait_for(
             lambda: JobRun.objects.filter(status=JobRun.Status.FAILED).exists(),
             what="the run that timed out",
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)
         self.assertFalse(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
-        self.run_now(Service.ORDER_DELIVERY)
+        self.run_now(ORDER_DELIVERY)
         wait_for(self.all_at_wms, what="the lookup to find the orders at the WMS")
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)
 
     def test_a_worker_killed_mid_delivery_does_not_deliver_twice(self) -> None:
         self.misbehave(hang_after_accept_seconds=60)
-        self.run_now(Service.ORDER_DELIVERY)
+        self.run_now(ORDER_DELIVERY)
         wait_for(lambda: SandboxWmsOrder.objects.count() == 2, what="the WMS to accept the orders")
         # The child process running the task dies (out of memory, say); the message goes
         # back to the queue and runs again in a new child.
@@ -82,7 +83,7 @@ class DeliveryOnceTests(WorkerTestCase):
             os.kill(pid, signal.SIGKILL)
         wait_for(self.all_at_wms, what="the rerun to find the orders at the WMS")
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)
-        runs = list(JobRun.objects.filter(service=Service.ORDER_DELIVERY).order_by("id"))
+        runs = list(JobRun.objects.filter(service=ORDER_DELIVERY).order_by("id"))
         self.assertEqual(
             [run.status for run in runs], [JobRun.Status.FAILED, JobRun.Status.SUCCESS]
         )

@@ -9,6 +9,8 @@ import redis
 from celery import shared_task
 from django.conf import settings
 
+from orders.jobs import ORDER_DOWNLOAD
+
 
 @shared_task(name="tests.store_page_together", acks_late=True)
 def store_page_together(
@@ -16,12 +18,11 @@ def store_page_together(
 ) -> None:
     from carts.models import CartConnection
     from integration_manager.records import OrderPage
-    from jobs.models import Service
     from orders.services.download import order_page_store
     from tests.objects import order_record, recorder
 
     cart = CartConnection.objects.select_related("merchant").get(id=cart_id)
-    run = recorder(merchant=cart.merchant, service=Service.ORDER_DOWNLOAD, cart=cart)
+    run = recorder(merchant=cart.merchant, service=ORDER_DOWNLOAD, cart=cart)
     page = OrderPage(
         orders=[order_record(number, skus=("A", "B")) for number in numbers], cursor="x"
     )

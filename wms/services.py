@@ -7,10 +7,12 @@ from typing import Any
 from django.db import transaction
 
 from accounts.models import Account
+from alerts.models import AlertKind
 from alerts.services import alerts_resolve
 from carts.models import CartConnection
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_refresh
+from orders.jobs import ORDER_DELIVERY
 from wms.connectors.base import FETCH_SHIP_METHODS
 from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
 from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
@@ -46,9 +48,9 @@ def wms_save(
     if credentials:
         wms.paused_at = None
         wms.paused_reason = ""
-        alerts_resolve(account_id=account.id, kind="wms_auth")
+        alerts_resolve(account_id=account.id, kind=AlertKind.WMS_AUTH)
     wms.save()
-    alerts_resolve(account_id=account.id, kind="wms_missing")
+    alerts_resolve(account_id=account.id, kind=AlertKind.WMS_MISSING)
     schedules_refresh(ServiceSchedule.objects.filter(account=account, cart=None))
     return wms
 
@@ -86,9 +88,10 @@ def ship_method_map_save(
     *, cart: CartConnection, cart_code: str, wms_code: str, passthrough: bool
 ) -> ShipMethodMap:
     """Map a cart's ship code; orders held for it go to the WMS at the next delivery."""
-    from jobs.models import Service
+
     from jobs.services import schedules_trigger
-    from orders.models import Order, OrderStatus
+    from orders.models import HoldReason, Order, OrderStatus
+    from orders.services.delivery import unmapped_ship_method_key
 
     entry, _ = ShipMethodMap.objects.get_or_create(
         cart=cart,
@@ -104,10 +107,10 @@ def ship_method_map_save(
             cart=cart,
             ship_code=cart_code,
             status=OrderStatus.ERROR,
-            error_reason__startswith=f"The ship method “{cart_code}” has no WMS mapping",
+            error_code=HoldReason.UNMAPPED_SHIP_METHOD,
         )
         released = list(held)
-        held.update(status=OrderStatus.NEW, error_reason="")
+        held.update(status=OrderStatus.NEW, error_reason="", error_code="")
         from orders.services.events import order_events_write
 
         order_events_write(
@@ -118,12 +121,11 @@ def ship_method_map_save(
         )
         alerts_resolve(
             account_id=cart.account_id,
-            kind="unmapped_ship_method",
-            cart=cart,
-            subject=f"Unmapped ship method “{cart_code}” on {cart.label}",
+            kind=AlertKind.UNMAPPED_SHIP_METHOD,
+            key=unmapped_ship_method_key(cart.id, cart_code),
         )
         if released:
-            schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=cart.merchant_id)
+            schedules_trigger(service=ORDER_DELIVERY, merchant_id=cart.merchant_id)
     return entry
 
 

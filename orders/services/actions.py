@@ -7,8 +7,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from jobs.models import Service
 from jobs.services import schedules_trigger
+from orders.jobs import ORDER_DELIVERY, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus, Shipment
 from orders.services.events import order_event_write
 
@@ -28,6 +28,7 @@ def order_resend(*, order: Order, user: User) -> None:
         status=OrderStatus.NEW,
         sending_canceled=False,
         error_reason="",
+        error_code="",
         not_before=None,
         failed_sends=0,
         first_failed_at=None,
@@ -43,7 +44,7 @@ def order_resend(*, order: Order, user: User) -> None:
     order_event_write(
         order, from_status=before, to_status=OrderStatus.NEW, message=message, user_id=user.id
     )
-    schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=order.merchant_id)
+    schedules_trigger(service=ORDER_DELIVERY, merchant_id=order.merchant_id)
 
 
 @transaction.atomic
@@ -77,7 +78,7 @@ def order_resume_sending(*, order: Order, user: User) -> None:
         message="Sending resumed.",
         user_id=user.id,
     )
-    schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=order.merchant_id)
+    schedules_trigger(service=ORDER_DELIVERY, merchant_id=order.merchant_id)
 
 
 @transaction.atomic
@@ -105,4 +106,4 @@ def order_resend_tracking(*, order: Order, user: User) -> None:
         message="Resend tracking to the cart.",
         user_id=user.id,
     )
-    schedules_trigger(service=Service.SHIPMENT_UPLOAD, cart_ids=[order.cart_id])
+    schedules_trigger(service=SHIPMENT_UPLOAD, cart_ids=[order.cart_id])

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Merchant
-from alerts.services import alerts_raise, alerts_resolve
+from alerts.models import AlertKind
+from alerts.services import alert_key, alerts_raise, alerts_resolve
 from integration_manager.connector_errors import (
     AuthError,
-    ConnectorError,
     RateLimited,
     TransientError,
 )
@@ -25,11 +27,11 @@ from integration_manager.records import (
 )
 from jobs.models import JobRun
 from jobs.recorder import RunRecorder
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import HoldReason, Order, OrderLine, OrderStatus
 from orders.services.events import order_event_write, order_events_write
 from wms.connectors.base import LOOKUP_ORDER, WmsConnector
-from wms.connectors.registry import wms_connector_for
-from wms.models import ShipMethodMap, WmsConnection
+from wms.models import ShipMethodMap
+from wms.selectors import merchant_ref, wms_for
 
 BATCH_SIZE = 50
 MAX_BATCHES = 20  # a run sends at most 1,000 orders; more make the schedule due again
@@ -37,27 +39,6 @@ MAX_BATCHES = 20  # a run sends at most 1,000 orders; more make the schedule due
 RETRY_FOR = timedelta(days=15)
 RETRY_BASE = timedelta(minutes=2)
 RETRY_MAX = timedelta(hours=1)
-
-
-class MissingWms(ConnectorError):
-    """The account has no WMS yet, so there is nowhere to send orders."""
-
-
-def merchant_ref(merchant: Merchant) -> MerchantRef:
-    return MerchantRef(id=merchant.id, name=merchant.name, wms_customer_id=merchant.wms_customer_id)
-
-
-def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:
-    wms = (
-        WmsConnection.objects.select_related("account")
-        .filter(account_id=merchant.account_id)
-        .first()
-    )
-    if wms is None:
-        raise MissingWms(
-            "No WMS is set up, so orders cannot be sent. Choose your WMS under Settings → WMS."
-        )
-    return wms, wms_connector_for(wms)
 
 
 def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
@@ -97,8 +78,11 @@ def _resolve_unknown_outcomes(
         if not connector.supports(LOOKUP_ORDER):
             _to_error(
                 order,
-                reason="The WMS did not confirm that it received this order, and it cannot be "
-                "asked. Check the WMS for it; if it is not there, use Resend to WMS.",
+                hold=Hold(
+                    HoldReason.UNCLEAR_OUTCOME,
+                    "The WMS did not confirm that it received this order, and it cannot be "
+                    "asked. Check the WMS for it; if it is not there, use Resend to WMS.",
+                ),
                 run=run,
             )
             continue
@@ -111,6 +95,7 @@ def _resolve_unknown_outcomes(
                     delivered_at=timezone.now(),
                     updated_at=timezone.now(),
                     error_reason="",
+                    error_code="",
                 )
                 if moved:
                     order_event_write(
@@ -157,7 +142,7 @@ def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
         problem = _problem(order, order.delivery_lines)  # type: ignore[attr-defined]
         wms_code, ship_problem = _wms_ship_code(order, maps)
         if problem or ship_problem:
-            _to_error(order, reason=problem or ship_problem, run=run)
+            _to_error(order, hold=problem or ship_problem, run=run)  # type: ignore[arg-type]
             if ship_problem:
                 _alert_unmapped(order)
             continue
@@ -202,8 +187,16 @@ def _ship_maps(orders: list[Order]) -> dict[tuple[int, str], ShipMethodMap]:
     return {(entry.cart_id, entry.cart_code): entry for entry in maps}
 
 
-def _problem(order: Order, lines: list[OrderLine]) -> str:
-    """Why the WMS would refuse this order, in words a person can act on; "" if none."""
+@dataclass(frozen=True)
+class Hold:
+    """Why an order is held: a code the hub acts on, and words a person can act on."""
+
+    code: str
+    reason: str
+
+
+def _problem(order: Order, lines: list[OrderLine]) -> Hold | None:
+    """Why the WMS would refuse this order; None if nothing."""
     ship_to = Address.from_dict(order.ship_to)
     missing = [
         label
@@ -218,29 +211,33 @@ def _problem(order: Order, lines: list[OrderLine]) -> str:
     if not ship_to.name:
         missing.insert(0, "name")
     if missing:
-        return (
+        return Hold(
+            HoldReason.MISSING_ADDRESS,
             f"The ship-to address has no {', '.join(missing)}. Correct the order in the cart "
-            "(the hub reloads it) or fix it here, then use Resend to WMS."
+            "(the hub reloads it) or fix it here, then use Resend to WMS.",
         )
     if not lines:
-        return "The order has no lines to ship. Check it in the cart."
+        return Hold(HoldReason.NO_LINES, "The order has no lines to ship. Check it in the cart.")
     if any(line.quantity <= 0 for line in lines):
-        return "A line has no quantity. Check the order in the cart."
-    return ""
+        return Hold(HoldReason.BAD_QUANTITY, "A line has no quantity. Check the order in the cart.")
+    return None
 
 
-def _wms_ship_code(order: Order, maps: dict[tuple[int, str], ShipMethodMap]) -> tuple[str, str]:
+def _wms_ship_code(
+    order: Order, maps: dict[tuple[int, str], ShipMethodMap]
+) -> tuple[str, Hold | None]:
     entry = maps.get((order.cart_id, order.ship_code))
     if entry is not None and entry.wms_code:
-        return entry.wms_code, ""
+        return entry.wms_code, None
     if entry is not None and entry.passthrough:
-        return order.ship_code, ""
+        return order.ship_code, None
     if order.cart.reject_unmapped_ship_methods:
-        return "", (
+        return "", Hold(
+            HoldReason.UNMAPPED_SHIP_METHOD,
             f"The ship method “{order.ship_code or '(none)'}” has no WMS mapping. Map it on the "
-            "cart's ship methods page; the order is then sent on its own."
+            "cart's ship methods page; the order is then sent on its own.",
         )
-    return order.ship_code, ""
+    return order.ship_code, None
 
 
 def _alert_unmapped(order: Order) -> None:
@@ -248,20 +245,29 @@ def _alert_unmapped(order: Order) -> None:
         account=order.account_id,
         merchant=order.cart.merchant,
         cart=order.cart,
-        kind="unmapped_ship_method",
+        kind=AlertKind.UNMAPPED_SHIP_METHOD,
+        key=unmapped_ship_method_key(order.cart_id, order.ship_code),
         subject=f"Unmapped ship method “{order.ship_code}” on {order.cart.label}",
         message=f"Orders with the ship method “{order.ship_code}” are held because it has no WMS "
         "mapping. Choose the WMS method for it; the held orders then go to the WMS.",
-        link=f"/carts/{order.cart_id}/ship-methods/",
+        link=reverse("cart_ship_methods", args=[order.cart_id]),
     )
 
 
+def unmapped_ship_method_key(cart_id: int, ship_code: str) -> str:
+    """The key of the alert about one unmapped ship code of one cart (wms/services.py
+    resolves it when the code is mapped)."""
+    return alert_key("cart", cart_id, "ship", ship_code)
+
+
 @transaction.atomic
-def _to_error(order: Order, *, reason: str, run: RunRecorder) -> None:
+def _to_error(order: Order, *, hold: Hold, run: RunRecorder) -> None:
     before = order.status
+    reason = hold.reason
     moved = Order.objects.filter(id=order.id, status=before).update(
         status=OrderStatus.ERROR,
         error_reason=reason,
+        error_code=hold.code,
         delivery_started_at=None,
         delivery_job_run=None,
         updated_at=timezone.now(),
@@ -349,7 +355,7 @@ def _record_results(
             order.wms_reference = result.wms_reference[:100]
             delivered.append(order)
         elif result.permanent:
-            refused.append((order, result.error))
+            refused.append((order, result))
         else:
             retry.append((order, result.error))
     if delivered:
@@ -362,6 +368,7 @@ def _record_results(
                 delivered_at=now,
                 updated_at=now,
                 error_reason="",
+                error_code="",
                 not_before=None,
             )
             order_events_write(
@@ -376,14 +383,19 @@ def _record_results(
             run.log(
                 "Order %s sent (%s).", order.order_number, order.wms_reference or "no reference"
             )
-    for order, error in refused:
+    for order, result in refused:
+        code = HoldReason.UNKNOWN_SKU if result.code == "unknown_sku" else HoldReason.WMS_REFUSED
         with transaction.atomic():
             Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
-            _to_error(order, reason=f"The WMS refused the order: {error}", run=run)
+            _to_error(order, hold=Hold(code, f"The WMS refused the order: {result.error}"), run=run)
     for order, error in retry:
         _retry_later(order, error=error, now=now, run=run)
-    if delivered:
-        alerts_resolve(account_id=orders[0].account_id, kind="delivery_gave_up")
+    for order in delivered:  # sent after all: its 15-day alert, if any, is over
+        alerts_resolve(
+            account_id=order.account_id,
+            kind=AlertKind.DELIVERY_GAVE_UP,
+            key=alert_key("order", order.id),
+        )
     return len(delivered)
 
 
@@ -393,15 +405,22 @@ def _retry_later(order: Order, *, error: str, now, run: RunRecorder) -> None:  #
     if now - first_failed >= RETRY_FOR:
         with transaction.atomic():
             Order.objects.filter(id=order.id).update(failed_sends=failures)
-            _to_error(order, reason=f"The WMS did not take the order for 15 days: {error}", run=run)
+            _to_error(
+                order,
+                hold=Hold(
+                    HoldReason.GAVE_UP, f"The WMS did not take the order for 15 days: {error}"
+                ),
+                run=run,
+            )
         alerts_raise(
             account=order.account_id,
             merchant=order.cart.merchant,
             cart=order.cart,
-            kind="delivery_gave_up",
+            kind=AlertKind.DELIVERY_GAVE_UP,
+            key=alert_key("order", order.id),
             subject=f"Order {order.order_number} could not be sent for 15 days",
             message=error,
-            link=f"/orders/{order.id}/",
+            link=reverse("order_detail", args=[order.id]),
         )
         return
     wait = min(RETRY_MAX, RETRY_BASE * 2 ** min(failures - 1, 10))
@@ -412,6 +431,7 @@ def _retry_later(order: Order, *, error: str, now, run: RunRecorder) -> None:  #
         delivery_started_at=None,
         delivery_job_run=None,
         error_reason=error,
+        error_code=HoldReason.WMS_RETRYING,
     )
     run.log(
         "Order %s not taken (%s); trying again in %s min.",

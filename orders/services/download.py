@@ -5,16 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from alerts.services import alerts_raise
+from alerts.models import AlertKind
+from alerts.services import alert_key, alerts_raise
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
 from integration_manager.records import OrderPage, OrderRecord
-from jobs.models import Service
 from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
+from orders.jobs import ORDER_DELIVERY
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.events import order_events_write
 from orders.upsert import cart_download_lock, orders_upsert
@@ -107,7 +109,7 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
     if page.cursor:
         CartConnection.objects.filter(id=cart.id).update(cursor=page.cursor)
     if any(order.status == OrderStatus.NEW for order in new_orders) or refreshed:
-        schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=cart.merchant_id)
+        schedules_trigger(service=ORDER_DELIVERY, merchant_id=cart.merchant_id)
     for order in new_orders:
         run.log("Order %s downloaded (%s).", order.order_number, order.cust_ref)
     run.count(ok=len(new_orders) + len(refreshed))
@@ -248,13 +250,14 @@ def _apply_cancellations(
             account=order.account_id,
             merchant=cart.merchant,
             cart=cart,
-            kind="canceled_after_delivery",
+            kind=AlertKind.CANCELED_AFTER_DELIVERY,
+            key=alert_key("order", order.id),
             subject=(
                 f"Order {order.order_number} was canceled in {cart.label} after it reached the WMS"
             ),
             message="The cart canceled this order after the hub sent it to the WMS. "
             "Cancel it in the WMS before it ships, or tell the merchant it already left.",
-            link=f"/orders/{order.id}/",
+            link=reverse("order_detail", args=[order.id]),
         )
 
 

@@ -11,15 +11,16 @@ from django.utils import timezone
 
 from accounts.models import Merchant
 from integration_manager.records import ShipmentPage, ShipmentRecord
-from jobs.models import Service, ServiceSchedule
+from jobs.models import ServiceSchedule
 from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
+from orders.jobs import SHIPMENT_UPLOAD
 from orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentLine
-from orders.services.delivery import merchant_ref, wms_for
 from orders.services.events import order_events_write
 from orders.upsert import shipments_insert
 from wms.connectors.base import FETCH_SHIPMENTS
 from wms.models import ScacMap
+from wms.selectors import merchant_ref, wms_for
 
 # Statuses a shipment moves an order out of; a confirmed order goes back to shipped
 # when another package ships, so that package is uploaded too.
@@ -113,7 +114,7 @@ def shipment_page_store(
         ServiceSchedule.objects.filter(id=schedule.id).update(cursor=page.cursor)
     carts = sorted({shipment.cart_id for shipment, _ in new})
     if carts:
-        schedules_trigger(service=Service.SHIPMENT_UPLOAD, cart_ids=carts)
+        schedules_trigger(service=SHIPMENT_UPLOAD, cart_ids=carts)
     for shipment, _ in new:
         run.log(
             "Shipment %s (%s %s) stored.",
@@ -176,6 +177,7 @@ def _move_to_shipped(orders: list[Order], *, run: RunRecorder, now) -> None:  # 
                 shipped_at=now,
                 updated_at=now,
                 error_reason="",
+                error_code="",
             )
             order_events_write(
                 subset,

@@ -6,9 +6,11 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 
-from alerts.services import alerts_raise
+from alerts.models import AlertKind
+from alerts.services import alert_key, alerts_raise
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, RateLimited, RecordError, TransientError
@@ -166,8 +168,9 @@ def _refused(shipment: Shipment, *, reason: str, run: RunRecorder) -> None:
             account=order.account_id,
             merchant=order.merchant,
             cart=order.cart,
-            kind="shipment_upload_failed",
+            kind=AlertKind.SHIPMENT_UPLOAD_FAILED,
+            key=alert_key("order", order.id),
             subject=f"Tracking for order {order.order_number} cannot be sent to the cart",
             message=f"The cart refused it {attempts} times: {reason}",
-            link=f"/orders/{order.id}/",
+            link=reverse("order_detail", args=[order.id]),
         )

@@ -24,6 +24,7 @@ class ScopedTests(BaseTestCase):
             merchant=self.bobs_merchant,
             kind="k",
             subject="mine",
+            key="mine",
             message="m",
         )
         Alert.objects.create(
@@ -31,6 +32,7 @@ class ScopedTests(BaseTestCase):
             merchant=self.other_merchant,
             kind="k",
             subject="theirs",
+            key="theirs",
             message="m",
         )
         Alert.objects.create(
@@ -38,6 +40,7 @@ class ScopedTests(BaseTestCase):
             merchant=None,
             kind="k",
             subject="account-wide",
+            key="account-wide",
             message="m",
         )
         self.assertEqual(

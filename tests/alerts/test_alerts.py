@@ -16,6 +16,7 @@ class AlertTests(BaseTestCase):
                 merchant=self.bobs_merchant,
                 kind="k",
                 subject="S",
+                key="s",
                 message="one",
             )
             second = alerts_raise(
@@ -23,6 +24,7 @@ class AlertTests(BaseTestCase):
                 merchant=self.bobs_merchant,
                 kind="k",
                 subject="S",
+                key="s",
                 message="two",
             )
         self.assertEqual(first.id, second.id)
@@ -44,6 +46,7 @@ class AlertTests(BaseTestCase):
             merchant=self.bobs_merchant,
             kind="k",
             subject="Bob's cart refused the credentials",
+            key="bob's cart refused the credentials",
             message="Enter them again.",
             link="/carts/1/edit/",
         )
@@ -64,6 +67,7 @@ class AlertTests(BaseTestCase):
             merchant=self.bobs_merchant,
             kind="k",
             subject="Bob's\r\nBcc: everyone@example.org\tcart keeps failing",
+            key="bob's\r\nbcc: everyone@example.org\tcart keeps failing",
             message="Check its settings.",
         )
         self.assertEqual(alert_notify(alert=alert), 2)
@@ -80,6 +84,7 @@ class AlertTests(BaseTestCase):
             merchant=self.bobs_merchant,
             kind="k",
             subject="Mine",
+            key="mine",
             message="m",
         )
         alerts_raise(
@@ -87,9 +92,12 @@ class AlertTests(BaseTestCase):
             merchant=self.other_merchant,
             kind="k",
             subject="Theirs",
+            key="theirs",
             message="m",
         )
-        alerts_raise(account=self.charlies_account, kind="k", subject="Charlies", message="m")
+        alerts_raise(
+            account=self.charlies_account, kind="k", key="c", subject="Charlies", message="m"
+        )
         self.client.force_login(self.bob)
         page = self.client.get(reverse("alert_list"))
         self.assertContains(page, "Mine")

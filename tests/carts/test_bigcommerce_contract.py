@@ -1,5 +1,4 @@
-"""What the BigCommerce connector sends, and what the emulator answers, against the vendor's
-OpenAPI files (tests/contracts/), with openapi-core."""
+"""BigCommerce requests and emulator answers against the vendor's OpenAPI files (openapi-core)."""
 
 from __future__ import annotations
 
@@ -15,11 +14,10 @@ import yaml
 from openapi_core import Config, OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from carts.connectors.bigcommerce.connector import BULK_LOOKUP_THRESHOLD
+from carts.connectors.bigcommerce.inventory import BULK_LOOKUP_THRESHOLD
 from integration_manager.records import ShipmentLineRecord, ShipmentRecord, StockLevel
-from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
-from tests.carts.test_bigcommerce_shipments import upload_order
 from tests.emulators.base import Request, Response
+from tests.support.bigcommerce import BigCommerceTestCase, upload_order
 
 CONTRACTS = Path(__file__).resolve().parent.parent / "contracts"
 # The files' server is https://api.bigcommerce.com/stores/{store_hash}/v2 (or /v3); the

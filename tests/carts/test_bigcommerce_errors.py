@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from integration_manager.connector_errors import AuthError, RateLimited, TransientError
 from integration_manager.records import StockLevel
-from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
 from tests.emulators.bigcommerce import (
     INVENTORY_MODIFY,
     ORDERS_MODIFY,
@@ -12,6 +11,7 @@ from tests.emulators.bigcommerce import (
     PRODUCTS_READ,
     BigCommerceEmulator,
 )
+from tests.support.bigcommerce import BigCommerceTestCase
 
 WRONG_TOKEN = "revoked-token-0123456789"
 

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import requests
+from django.test import SimpleTestCase
 
-from carts.connectors.bigcommerce.connector import BULK_LOOKUP_THRESHOLD
+from carts.connectors.bigcommerce.inventory import (
+    BULK_LOOKUP_THRESHOLD,
+    VariantRef,
+    matching_variant,
+    quantities,
+    tracked_by_product,
+)
 from integration_manager.records import StockLevel
-from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
+from tests.support.bigcommerce import BigCommerceTestCase
 
 
 def levels(*pairs: tuple[str, int]) -> list[StockLevel]:
@@ -118,3 +125,33 @@ class InventoryBatchTests(BigCommerceTestCase):
         self.assertEqual(response.json()["status"], 422)
         self.assertIn("2000", response.json()["title"])
         self.assertEqual(self.emulator.adjustments, [])
+
+
+class InventoryMappingTests(SimpleTestCase):
+    """inventory.py from payloads, without HTTP."""
+
+    def test_a_lookup_takes_the_exact_sku_before_one_in_another_case(self) -> None:
+        found = [
+            {"id": 1, "product_id": 501, "sku": "trl-cap"},
+            {"id": 2, "product_id": 502, "sku": "TRL-CAP"},
+        ]
+        self.assertEqual(matching_variant(found, "TRL-CAP"), VariantRef(2, 502))
+        self.assertEqual(matching_variant(found[:1], "TRL-CAP"), VariantRef(1, 501))
+        self.assertIsNone(matching_variant([], "TRL-CAP"))
+
+    def test_levels_without_a_sku_fail_and_oversold_is_none_left(self) -> None:
+        wanted, failures = quantities(levels((" TRL-CAP ", -2), ("  ", 4)))
+        self.assertEqual(wanted, {"TRL-CAP": 0})
+        self.assertEqual([failure.record_ref for failure in failures], [""])
+
+    def test_only_the_batchs_variants_named_by_the_refusal_move_to_their_product(self) -> None:
+        refs = {"A": VariantRef(106, 601), "B": VariantRef(107, 602), "C": VariantRef(106, 603)}
+        refusal = (
+            "[Item with variant_id 106 is tracked by product, please update stock by product id]"
+        )
+        switched = tracked_by_product([("A", 1), ("B", 1)], refs, refusal=refusal)
+        self.assertEqual(switched, {"A": VariantRef(106, 601, by_product=True)})
+        self.assertEqual(
+            switched["A"].item(location_id=1, quantity=4),
+            {"location_id": 1, "product_id": 601, "quantity": 4},
+        )

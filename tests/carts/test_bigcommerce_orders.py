@@ -4,67 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from django.test import SimpleTestCase
 
-from carts.connectors.bigcommerce.connector import VARIANTS, BigCommerceConnector
-from integration_manager.connectors import ConnectionContext
-from integration_manager.records import OrderPage, OrderRecord
-from tests.emulators.bigcommerce import BigCommerceEmulator
+from carts.connectors.bigcommerce.orders import OrderListing, charges, is_wanted
+from integration_manager.connector_errors import RecordError
+from integration_manager.records import OrderLineRecord
+from tests.support.bigcommerce import BigCommerceTestCase, SmallPageConnector, ago
 
-
-class QuickBigCommerceConnector(BigCommerceConnector):
-    """The production connector with short timeouts (slow-answer tests stay under 2 s)."""
-
-    timeout = (1.0, 0.5)
-
-
-class SmallPageConnector(QuickBigCommerceConnector):
-    """Five orders a page, so a few orders exercise paging."""
-
-    page_size = 5
-
-
-class BigCommerceTestCase(SimpleTestCase):
-    """An emulator per test and a connector pointed at it."""
-
-    connector_class: type[BigCommerceConnector] = QuickBigCommerceConnector
-
-    def setUp(self) -> None:
-        super().setUp()
-        self.emulator = self.make_emulator()
-        self.emulator.start()
-        self.addCleanup(self.emulator.stop)
-        self.addCleanup(VARIANTS.clear)
-
-    def make_emulator(self) -> BigCommerceEmulator:
-        return BigCommerceEmulator()
-
-    def connector(
-        self,
-        connector_class: type[BigCommerceConnector] | None = None,
-        *,
-        credentials: dict[str, str] | None = None,
-        **settings: Any,
-    ) -> BigCommerceConnector:
-        return (connector_class or self.connector_class)(
-            settings=self.emulator.connector_settings(**settings),
-            credentials=credentials
-            if credentials is not None
-            else self.emulator.connector_credentials(),
-            context=ConnectionContext(connection_id=1, account_id=1, label="Trailhead store"),
-        )
-
-    def download(
-        self, cursor: str | None = None, **options: Any
-    ) -> tuple[list[OrderPage], list[OrderRecord]]:
-        pages = list(self.connector(**options).fetch_orders(cursor))
-        return pages, [order for page in pages for order in page.orders]
-
-
-def ago(**delta: float) -> datetime:
-    return datetime.now(UTC) - timedelta(**delta)
+THIRTEEN_HUNDRED = "Sun, 01 Mar 2026 13:00:00 +0000"
 
 
 class OrderPagingTests(BigCommerceTestCase):
@@ -303,3 +251,71 @@ class NormalisationTests(BigCommerceTestCase):
             [product["id"] for product in raw["products"]],
             [int(line.source_line_id) for line in self.order.lines],
         )
+
+
+def listed(order_id: int, modified: str, status_id: int = 11) -> dict:
+    """An order as GET /v2/orders lists it, cut to what the paging reads."""
+    return {"id": order_id, "date_modified": modified, "status_id": status_id}
+
+
+class OrderListingTests(SimpleTestCase):
+    """orders.py's paging state and status rules, from payloads, without HTTP."""
+
+    start = datetime(2026, 3, 1, 11, 55, tzinfo=UTC)
+
+    def test_it_restarts_from_the_last_change_and_skips_what_it_has_read(self) -> None:
+        listing = OrderListing(since=self.start, cursor="2026-03-01T12:00:00+00:00")
+        page = [listed(1, "Sun, 01 Mar 2026 12:00:05 +0000"), listed(2, THIRTEEN_HUNDRED)]
+        for payload in page:
+            listing.note(payload)
+        self.assertTrue(listing.advance(page, page_size=2))
+        self.assertEqual((listing.since, listing.page), (datetime(2026, 3, 1, 13, tzinfo=UTC), 1))
+        self.assertEqual(
+            listing.fresh([listed(2, THIRTEEN_HUNDRED), listed(3, "x")]), [listed(3, "x")]
+        )
+        self.assertEqual(listing.next_cursor, "2026-03-01T13:00:00+00:00")
+        self.assertFalse(listing.advance(page[:1], page_size=2))  # a short page ends it
+
+    def test_a_full_page_in_one_second_steps_by_page(self) -> None:
+        listing = OrderListing(since=datetime(2026, 3, 1, 13, tzinfo=UTC))
+        self.assertTrue(listing.advance([listed(1, THIRTEEN_HUNDRED)], page_size=1))
+        self.assertEqual(listing.page, 2)
+
+    def test_the_cursor_never_goes_backwards(self) -> None:
+        listing = OrderListing(since=self.start, cursor="2026-03-01T14:00:00+00:00")
+        listing.note(listed(1, THIRTEEN_HUNDRED))
+        self.assertEqual(listing.next_cursor, "2026-03-01T14:00:00+00:00")
+
+    def test_an_unreadable_date_is_that_orders_record_error(self) -> None:
+        listing = OrderListing(since=self.start)
+        with self.assertRaises(RecordError) as caught:
+            listing.note(listed(9, "yesterday"))
+        self.assertEqual(caught.exception.record_ref, "9")
+        self.assertIsNone(listing.next_cursor)
+
+    def test_the_chosen_statuses_and_every_cancellation_are_wanted(self) -> None:
+        chosen = frozenset({11})
+        self.assertTrue(is_wanted({"status_id": 11}, statuses=chosen))
+        self.assertTrue(is_wanted({"status_id": 5}, statuses=chosen))
+        self.assertFalse(is_wanted({"status_id": 7}, statuses=chosen))
+        self.assertTrue(is_wanted({"status_id": "?"}, statuses=chosen))
+
+
+class OrderChargesTests(SimpleTestCase):
+    """Fees count as shipping and handling; a charge we do not model leaves no discount."""
+
+    def test_fees_are_shipping_and_handling_ex_tax(self) -> None:
+        order = {
+            "total_tax": "1.00",
+            "shipping_cost_ex_tax": "5.00",
+            "handling_cost_ex_tax": "1.00",
+            "wrapping_cost_ex_tax": "0.50",
+            "fees": [{"cost_ex_tax": "2.00"}, {"cost_exc_tax": "0.25"}],
+            "total_inc_tax": "29.75",
+        }
+        line = OrderLineRecord(sku="TRL-CAP", quantity=Decimal(1), price=Decimal("20.00"))
+        stated = charges(order, [line])
+        self.assertEqual(stated.shipping_handling, Decimal("8.75"))
+        self.assertEqual(stated.order_discount, Decimal("0.00"))
+        more = charges({**order, "total_inc_tax": "35.00"}, [line])
+        self.assertEqual((more.order_discount, more.grand_total), (Decimal(0), Decimal("35.00")))

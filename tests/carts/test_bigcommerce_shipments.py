@@ -4,49 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 import requests
+from django.test import SimpleTestCase
 
+from carts.connectors.bigcommerce import shipments
 from integration_manager.connector_errors import RecordError, TransientError
-from integration_manager.records import (
-    OrderRecord,
-    ShipmentLineRecord,
-    ShipmentRecord,
-    UploadLine,
-    UploadOrder,
-)
-from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
-
-
-def upload_order(record: OrderRecord) -> UploadOrder:
-    """The order as the hub gives it back at upload: ids, lines and the raw payload."""
-    return UploadOrder(
-        source_order_id=record.source_order_id,
-        order_number=record.order_number,
-        lines=tuple(
-            UploadLine(source_line_id=line.source_line_id, sku=line.sku, quantity=line.quantity)
-            for line in record.lines
-        ),
-        raw=record.raw,
-    )
-
-
-def shipment(
-    *lines: ShipmentLineRecord,
-    tracking_number: str = "1Z999AA10123456784",
-    carrier: str = "UPS",
-    method: str = "Ground",
-    reference: str = "WMS-SHP-1",
-) -> ShipmentRecord:
-    return ShipmentRecord(
-        cust_ref="TRL-1001",
-        wms_shipment_ref=reference,
-        shipped_at=datetime(2026, 3, 3, 15, 0, tzinfo=UTC),
-        carrier=carrier,
-        method=method,
-        tracking_number=tracking_number,
-        lines=lines,
-    )
+from integration_manager.records import ShipmentLineRecord, ShipmentRecord, UploadOrder
+from tests.support.bigcommerce import BigCommerceTestCase, shipment, upload_order
 
 
 class ShipmentUploadTests(BigCommerceTestCase):
@@ -208,3 +174,79 @@ class FindShipmentTests(BigCommerceTestCase):
         untracked = shipment(tracking_number="", carrier="Local courier")
         shipment_id = self.connector().upload_shipment(self.order, untracked)
         self.assertEqual(self.connector().find_shipment(self.order, untracked), shipment_id)
+
+
+def product(product_id: int, sku: str, quantity: int, shipped: int = 0, **extra: Any) -> dict:
+    """An order product as GET /v2/orders/{id}/products lists it, cut to what shipments read."""
+    return {
+        "id": product_id,
+        "sku": sku,
+        "quantity": quantity,
+        "quantity_shipped": shipped,
+        "order_address_id": 7,
+        "type": "physical",
+        **extra,
+    }
+
+
+class ShipmentMappingTests(SimpleTestCase):
+    """shipments.py from payloads, without HTTP."""
+
+    order = UploadOrder(source_order_id="310", order_number="310", lines=(), raw={})
+
+    def items(self, *lines: ShipmentLineRecord, products: list[dict]) -> list[dict[str, int]]:
+        return shipments.shipment_items(
+            order_id="310", shipment=shipment(*lines), products=products
+        )
+
+    def test_one_sku_on_several_lines_is_filled_in_turn(self) -> None:
+        products = [product(1, "TRL-TEE-M", 2, shipped=1), product(2, "TRL-TEE-M", 3)]
+        items = self.items(ShipmentLineRecord("TRL-TEE-M", Decimal(3)), products=products)
+        self.assertEqual(
+            items, [{"order_product_id": 1, "quantity": 1}, {"order_product_id": 2, "quantity": 2}]
+        )
+
+    def test_no_lines_ships_what_is_left_and_nothing_left_is_a_record_error(self) -> None:
+        products = [product(1, "TRL-CAP", 2, shipped=1), product(2, "EBOOK", 1, type="digital")]
+        self.assertEqual(self.items(products=products), [{"order_product_id": 1, "quantity": 1}])
+        with self.assertRaises(RecordError) as caught:
+            self.items(products=[product(1, "TRL-CAP", 2, shipped=2)])
+        self.assertEqual(caught.exception.record_ref, "310")
+
+    def test_a_part_of_a_unit_is_a_record_error(self) -> None:
+        with self.assertRaises(RecordError) as caught:
+            self.items(
+                ShipmentLineRecord("TRL-CAP", Decimal("1.5")), products=[product(1, "TRL-CAP", 2)]
+            )
+        self.assertIn("whole quantities", str(caught.exception))
+
+    def test_the_body_takes_the_products_address_and_a_known_provider_by_scac(self) -> None:
+        sent = ShipmentRecord(
+            cust_ref="TRL-1", wms_shipment_ref="W-1", shipped_at=self.now(), scac="FDEG"
+        )
+        body = shipments.shipment_body(
+            order=self.order, shipment=sent, products=[product(1, "TRL-CAP", 1)]
+        )
+        self.assertEqual(body["order_address_id"], 7)
+        self.assertEqual((body["shipping_provider"], body["tracking_number"]), ("fedex", ""))
+        self.assertNotIn("tracking_carrier", body)
+
+    def test_a_tracking_number_longer_than_bigcommerce_takes_is_a_record_error(self) -> None:
+        with self.assertRaises(RecordError):
+            shipments.shipment_body(
+                order=self.order,
+                shipment=shipment(tracking_number="1Z" * 26),
+                products=[product(1, "TRL-CAP", 1)],
+            )
+
+    def test_an_earlier_upload_is_found_by_its_tracking_number_in_any_spacing(self) -> None:
+        existing = [
+            {"id": 4, "tracking_number": "OTHER", "items": []},
+            {"id": 5, "tracking_number": "1z999 aa1 0123456784", "items": []},
+        ]
+        self.assertEqual(shipments.matching_shipment(existing, shipment=shipment()), "5")
+        self.assertIsNone(shipments.matching_shipment(existing[:1], shipment=shipment()))
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)

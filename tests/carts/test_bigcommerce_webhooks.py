@@ -1,4 +1,4 @@
-"""BigCommerce webhooks (Standard Webhooks signatures) and the settings form."""
+"""BigCommerce webhooks (Standard Webhooks signatures) against the emulator's deliveries."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ import time
 
 from django.test import SimpleTestCase
 
-from carts.connectors.bigcommerce.forms import BigCommerceSettingsForm
+from carts.connectors.bigcommerce.webhooks import webhook_notice
 from carts.connectors.signatures import delivery_key
 from integration_manager.connector_errors import AuthError, RecordError
 from integration_manager.records import WebhookNotice
-from tests.carts.test_bigcommerce_orders import BigCommerceTestCase
 from tests.emulators.base import Emulator, Request, Response, route
+from tests.emulators.bigcommerce import BigCommerceEmulator
+from tests.support.bigcommerce import BigCommerceTestCase
 
 
 class WebhookReceiver(Emulator):
@@ -107,58 +108,28 @@ class WebhookTests(BigCommerceTestCase):
         self.assertIn("client secret", str(caught.exception))
 
 
-class SettingsFormTests(SimpleTestCase):
-    def form(self, **data: object) -> BigCommerceSettingsForm:
-        values = {
-            "store_hash": "abc123",
-            "access_token": "token-value-123",
-            "client_secret": "secret-value-123",
-            "download_statuses": ["11"],
-            "inventory_location_id": "1",
-            "base_url": "",
-        }
-        values.update(data)
-        return BigCommerceSettingsForm(data=values, secret_fields=("access_token", "client_secret"))
+class WebhookMappingTests(SimpleTestCase):
+    """webhooks.py without a connector: what the signature check refuses and why."""
 
-    def test_it_splits_settings_from_secrets(self) -> None:
-        form = self.form(earliest_order_date="2026-01-15")
-        self.assertTrue(form.is_valid(), form.errors)
-        settings = form.settings_data()
-        self.assertEqual(settings["store_hash"], "abc123")
-        self.assertEqual(settings["download_statuses"], ["11"])
-        self.assertEqual(settings["base_url"], "https://api.bigcommerce.com")
-        self.assertEqual(settings["earliest_order_date"], "2026-01-15")
-        self.assertNotIn("access_token", settings)
-        self.assertEqual(
-            form.secrets_data(),
-            {"access_token": "token-value-123", "client_secret": "secret-value-123"},
-        )
+    def setUp(self) -> None:
+        super().setUp()
+        self.emulator = BigCommerceEmulator()  # only to sign, never started
 
-    def test_a_pasted_api_path_gives_the_store_hash(self) -> None:
-        form = self.form(store_hash="https://api.bigcommerce.com/stores/Ab12cd/v3/")
-        self.assertTrue(form.is_valid(), form.errors)
-        self.assertEqual(form.cleaned_data["store_hash"], "ab12cd")
+    def notice(self, headers: dict[str, str], body: bytes, **options: str) -> WebhookNotice:
+        arguments = {"secret": self.emulator.client_secret, "store_hash": self.emulator.store_hash}
+        return webhook_notice(headers=headers, body=body, **{**arguments, **options})
 
-    def test_the_control_panel_address_gives_the_store_hash(self) -> None:
-        form = self.form(store_hash="store-x9y8z7.mybigcommerce.com")
-        self.assertTrue(form.is_valid(), form.errors)
-        self.assertEqual(form.cleaned_data["store_hash"], "x9y8z7")
+    def test_a_hook_from_another_store_is_a_record_error(self) -> None:
+        headers, body = self.emulator.signed_webhook("store/order/created", 1)
+        with self.assertRaises(RecordError) as caught:
+            self.notice(headers, body, store_hash="other1")
+        self.assertIn(f"stores/{self.emulator.store_hash}", str(caught.exception))
+        self.assertEqual(caught.exception.record_ref, headers["webhook-id"])
 
-    def test_a_bad_store_hash_says_what_one_looks_like(self) -> None:
-        form = self.form(store_hash="my shop!")
-        self.assertFalse(form.is_valid())
-        self.assertIn("letters and digits only", form.errors["store_hash"][0])
-
-    def test_cancelled_is_not_a_choice_because_it_always_comes_down(self) -> None:
-        form = self.form(download_statuses=["5"])
-        self.assertFalse(form.is_valid())
-        self.assertIn("download_statuses", form.errors)
-
-    def test_secrets_are_write_only(self) -> None:
-        form = BigCommerceSettingsForm(
-            initial={"access_token": "token-value-123"},
-            secret_fields=("access_token", "client_secret"),
-            saved_secrets=("access_token",),
-        )
-        self.assertNotIn("token-value-123", form.as_p())
-        self.assertFalse(form.fields["access_token"].required)
+    def test_an_odd_signature_or_timestamp_is_refused_not_a_crash(self) -> None:
+        headers, body = self.emulator.signed_webhook("store/order/created", 1)
+        with self.assertRaises(AuthError):
+            self.notice({**headers, "webhook-signature": "v1,\udcff\u00e9"}, body)
+        with self.assertRaises(AuthError) as caught:
+            self.notice({**headers, "webhook-timestamp": "soon"}, body)
+        self.assertIn("unreadable timestamp", str(caught.exception))

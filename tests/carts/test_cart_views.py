@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from carts.models import CartConnection
 from jobs.models import ServiceSchedule
-from orders.models import Order, OrderStatus
+from orders.models import HoldReason, Order, OrderStatus
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms
 from wms.models import ShipMethodMap, WmsShipMethod
@@ -145,6 +145,7 @@ class CartViewTests(BaseTestCase):
             status=OrderStatus.ERROR,
             ship_code="pigeon",
             error_reason="The ship method “pigeon” has no WMS mapping. Map it.",
+            error_code=HoldReason.UNMAPPED_SHIP_METHOD,
         )
         self.client.force_login(self.alice)
         url = reverse("cart_ship_methods", args=[cart.id])

@@ -14,8 +14,7 @@ from integration_manager.connector_errors import (
     TransientError,
 )
 from integration_manager.records import OrderPage
-from tests.carts.test_shopify_orders import T0, ShopifyTestCase
-from tests.carts.test_shopify_shipments import QuickShopifyConnector
+from tests.support.shopify import T0, QuickShopifyConnector, ShopifyTestCase
 
 
 class ShopifyConnectionTestTests(ShopifyTestCase):

@@ -6,11 +6,13 @@ from typing import Any
 
 from django import forms
 from django.test import SimpleTestCase
+from django.utils.datastructures import MultiValueDict
 
 from carts.connectors.shopify.connector import ShopifyConnector
 from carts.connectors.shopify.forms import ShopifySettingsForm
-from carts.connectors.shopify.mapping import DEFAULT_FINANCIAL_STATUSES
+from carts.connectors.shopify.orders import DEFAULT_FINANCIAL_STATUSES
 from carts.connectors.shopify.queries import DEFAULT_API_VERSION
+from tests.support.forms import form_values
 
 VALID = {
     "base_url": "https://bobs-bikes.myshopify.com",
@@ -85,3 +87,28 @@ class ShopifySettingsFormTests(SimpleTestCase):
 
         self.assertTrue(settings.is_valid(), settings.errors)
         self.assertEqual(settings.settings_data()["earliest_order_date"], "2026-01-15")
+
+    def test_every_saved_setting_survives_an_unchanged_edit(self) -> None:
+        # What the edit page does: the saved settings rendered, posted back as a browser
+        # would, cleaned again. Lists must come back as lists, not as their text.
+        saved = {
+            "base_url": "https://bobs-bikes.myshopify.com",
+            "api_version": "2026-07",
+            "financial_statuses": ["PAID", "PARTIALLY_REFUNDED", "AUTHORIZED"],  # form order
+            "location_id": "65468416213",
+            "notify_customer": False,
+            "earliest_order_date": "2026-01-15",
+        }
+        secrets = ("access_token", "webhook_secret")
+        page = ShopifyConnector.form(saved_settings=saved, saved_secrets=secrets)
+        posted = form_values(
+            f'<form method="post">{page.as_div()}</form>', containing="settings-base_url"
+        )
+
+        edited = ShopifyConnector.form(
+            MultiValueDict(posted), saved_settings=saved, saved_secrets=secrets
+        )
+
+        self.assertTrue(edited.is_valid(), edited.errors)
+        self.assertEqual(edited.settings_data(), saved)
+        self.assertEqual(edited.secrets_data(), {})  # the saved credentials are kept

@@ -6,8 +6,8 @@ import requests
 
 from carts.connectors.shopify import queries
 from integration_manager.records import StockLevel
-from tests.carts.test_shopify_orders import ShopifyTestCase
 from tests.emulators.shopify import PRIMARY_LOCATION
+from tests.support.shopify import ShopifyTestCase
 
 
 def level(sku: str, available: int) -> StockLevel:

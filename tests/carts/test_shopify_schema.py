@@ -17,8 +17,6 @@ from integration_manager.records import (
     UploadLine,
     UploadOrder,
 )
-from tests.carts.test_shopify_orders import T0, ShopifyTestCase
-from tests.carts.test_shopify_shipments import upload_order
 from tests.emulators.base import Request
 from tests.emulators.shopify import (
     IDEMPOTENT_FORM,
@@ -27,6 +25,7 @@ from tests.emulators.shopify import (
     admin_schema,
     document_problems,
 )
+from tests.support.shopify import T0, ShopifyTestCase, upload_order
 
 
 def documents() -> dict[str, str]:

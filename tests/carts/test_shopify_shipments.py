@@ -7,36 +7,12 @@ from decimal import Decimal
 from typing import Any
 from unittest import mock
 
-from carts.connectors.shopify import mapping
-from carts.connectors.shopify.connector import ShopifyConnector
+from carts.connectors.shopify import shipments
 from integration_manager.connector_errors import RecordError, TransientError
-from integration_manager.records import (
-    ShipmentLineRecord,
-    ShipmentRecord,
-    UploadLine,
-    UploadOrder,
-)
-from tests.carts.test_shopify_orders import ShopifyTestCase
+from integration_manager.records import ShipmentLineRecord, ShipmentRecord
+from tests.support.shopify import QuickShopifyConnector, ShopifyTestCase, upload_order
 
 SHIPPED_AT = datetime(2026, 3, 3, 15, 0, tzinfo=UTC)
-
-
-class QuickShopifyConnector(ShopifyConnector):
-    """The production connector with a short read timeout, so a late answer is quick to test."""
-
-    timeout = (1.0, 0.3)
-
-
-def upload_order(order: dict[str, Any]) -> UploadOrder:
-    """What the hub hands back for an order it downloaded."""
-    return UploadOrder(
-        source_order_id=str(order["id"]),
-        order_number=order["name"],
-        lines=tuple(
-            UploadLine(source_line_id=str(line["id"]), sku=line["sku"], quantity=line["quantity"])
-            for line in order["line_items"]
-        ),
-    )
 
 
 def shipment(
@@ -203,7 +179,7 @@ class ShopifyShipmentTests(ShopifyTestCase):
         self.assertIn("nothing left to fulfil", str(refused.exception))
 
     def test_shopify_user_errors_become_a_record_error(self) -> None:
-        planned = mapping.fulfillment_groups
+        planned = shipments.fulfillment_groups
 
         def too_many(**arguments: Any) -> list[list[dict[str, Any]]]:
             # What a stale plan looks like: more than Shopify has left on the line.
@@ -212,7 +188,7 @@ class ShopifyShipmentTests(ShopifyTestCase):
             return groups
 
         with (
-            mock.patch.object(mapping, "fulfillment_groups", too_many),
+            mock.patch.object(shipments, "fulfillment_groups", too_many),
             self.assertRaises(RecordError) as refused,
         ):
             self.connector().upload_shipment(upload_order(self.order), shipment(("BIKE", 1)))
@@ -224,7 +200,7 @@ class ShopifyShipmentTests(ShopifyTestCase):
         self.assertEqual(self.emulator.fulfillments, [])
 
     def test_the_emulator_refuses_an_unknown_fulfillment_order(self) -> None:
-        planned = mapping.fulfillment_groups
+        planned = shipments.fulfillment_groups
 
         def wrong_id(**arguments: Any) -> list[list[dict[str, Any]]]:
             groups = planned(**arguments)
@@ -232,7 +208,7 @@ class ShopifyShipmentTests(ShopifyTestCase):
             return groups
 
         with (
-            mock.patch.object(mapping, "fulfillment_groups", wrong_id),
+            mock.patch.object(shipments, "fulfillment_groups", wrong_id),
             self.assertRaises(RecordError) as refused,
         ):
             self.connector().upload_shipment(upload_order(self.order), shipment(("BIKE", 1)))

@@ -10,8 +10,8 @@ from unittest import mock
 
 from carts.connectors.signatures import delivery_key
 from integration_manager.connector_errors import AuthError, RecordError
-from tests.carts.test_shopify_orders import ShopifyTestCase
 from tests.emulators.base import Emulator, Request, Response, route
+from tests.support.shopify import ShopifyTestCase
 
 
 class WebhookReceiver(Emulator):

@@ -2,72 +2,12 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
-
-from django.test import SimpleTestCase
 
 from carts.connectors.base import OVERLAP
-from carts.connectors.woocommerce.connector import SKU_CACHE, WooCommerceConnector
 from integration_manager.connector_errors import AuthError
-from integration_manager.connectors import ConnectionContext
-from integration_manager.records import OrderPage, OrderRecord
-from tests.emulators.woocommerce import WooCommerceEmulator, line_item
-
-CONNECTION_IDS = itertools.count(1)
-
-
-class WooCommerceTestCase(SimpleTestCase):
-    """A running emulator and the production connector pointed at it."""
-
-    emulator_options: ClassVar[dict[str, Any]] = {}
-
-    def setUp(self) -> None:
-        super().setUp()
-        SKU_CACHE.clear()
-        self.emulator = WooCommerceEmulator(**self.emulator_options)
-        self.base_url = self.emulator.start()
-        self.addCleanup(self.emulator.stop)
-
-    def credentials(self, **overrides: str) -> dict[str, str]:
-        return {
-            "consumer_key": self.emulator.consumer_key,
-            "consumer_secret": self.emulator.consumer_secret,
-            "webhook_secret": self.emulator.webhook_secret,
-            **overrides,
-        }
-
-    def connector(
-        self,
-        *,
-        connector_class: type[WooCommerceConnector] = WooCommerceConnector,
-        credentials: dict[str, str] | None = None,
-        connection_id: int | None = None,
-        **settings: Any,
-    ) -> WooCommerceConnector:
-        return connector_class(
-            settings={"base_url": self.base_url, "earliest_order_date": "2000-01-01", **settings},
-            credentials=credentials if credentials is not None else self.credentials(),
-            context=ConnectionContext(
-                connection_id=connection_id or next(CONNECTION_IDS),
-                account_id=1,
-                label="Bob's Bikes store",
-            ),
-        )
-
-    def download(
-        self, connector: WooCommerceConnector | None = None, cursor: str | None = None
-    ) -> tuple[list[OrderRecord], list[OrderPage]]:
-        pages = list((connector or self.connector()).fetch_orders(cursor))
-        return [order for page in pages for order in page.orders], pages
-
-    def order_lists(self) -> list[dict[str, str]]:
-        """The query of every GET /orders the emulator answered."""
-        return [
-            {key: values[-1] for key, values in request.query.items()}
-            for request in self.emulator.requests_to("GET", r"/wc/v3/orders$")
-        ]
+from tests.emulators.woocommerce import line_item
+from tests.support.woocommerce import WooCommerceTestCase
 
 
 class WooCommerceDownloadTests(WooCommerceTestCase):
@@ -136,18 +76,17 @@ class WooCommerceDownloadTests(WooCommerceTestCase):
         client = self.connector().client
         seen: set[int] = set()
         for page in (1, 2, 3):
-            reply = client.get(
-                "/orders",
-                params={
+            listed = client.orders_list(
+                {
                     "modified_after": "2000-01-01T00:00:00",
                     "dates_are_gmt": "true",
                     "orderby": "modified",
                     "order": "asc",
                     "per_page": 100,
                     "page": page,
-                },
+                }
             )
-            seen |= {order["id"] for order in reply.data}
+            seen |= {order["id"] for order in listed}
         self.assertEqual(len(set(ids) - seen), 1)
 
     def test_it_reads_a_crowded_second_by_id_even_when_it_moves(self) -> None:

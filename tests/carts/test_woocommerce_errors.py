@@ -17,8 +17,7 @@ from integration_manager.connector_errors import (
 from integration_manager.outbound import OutboundRefused
 from integration_manager.records import StockLevel
 from integration_manager.redaction import RedactingFilter
-from tests.carts.test_woocommerce_download import WooCommerceTestCase
-from tests.carts.test_woocommerce_shipments import shipment, upload_order
+from tests.support.woocommerce import WooCommerceTestCase, shipment, upload_order
 
 
 class QuickWooCommerce(WooCommerceConnector):

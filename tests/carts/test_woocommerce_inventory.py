@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from django.test import SimpleTestCase
+
+from carts.connectors.woocommerce import inventory
+from carts.connectors.woocommerce.client import StockBatch
+from carts.connectors.woocommerce.inventory import StockTarget
 from integration_manager.records import StockLevel
-from tests.carts.test_woocommerce_download import WooCommerceTestCase
+from tests.support.woocommerce import WooCommerceTestCase
 
 
 def levels(*pairs: tuple[str, int]) -> list[StockLevel]:
@@ -116,3 +121,71 @@ class WooCommerceInventoryTests(WooCommerceTestCase):
         self.emulator.add_product("Mug-Red")
         self.assertEqual(self.connector().upload_inventory(levels(("MUG-RED", 8))), [])
         self.assertEqual(self.emulator.stock("Mug-Red"), 8)
+
+
+class WooCommerceStockMappingTests(SimpleTestCase):
+    """SKU lookups and batch answers read from payloads, without a store."""
+
+    def test_skus_go_50_a_lookup_and_one_with_a_comma_alone(self) -> None:
+        skus = [f"SKU-{number:03}" for number in range(120)]
+        groups = list(inventory.sku_groups([*skus[:10], "A,B", *skus[10:]]))
+        self.assertEqual([len(group) for group in groups], [1, 50, 50, 20])
+        self.assertEqual(groups[0], ["A,B"])
+
+    def test_a_search_answer_names_each_skus_target_or_says_why_not(self) -> None:
+        products = [
+            {"id": 11, "sku": "Mug-Red", "type": "simple", "parent_id": 0},
+            {"id": 23, "sku": "TEE-M", "type": "variation", "parent_id": 22},
+            {"id": 30, "sku": "GIFT-SET", "type": "grouped", "parent_id": 0},
+        ]
+        found, failures = inventory.stock_targets(
+            products, ["NOPE-1", "MUG-RED", "TEE-M", "GIFT-SET"]
+        )
+        self.assertEqual(found, {"MUG-RED": StockTarget(11), "TEE-M": StockTarget(22, 23)})
+        # The SKU without stock of its own first, then the unknown one.
+        self.assertEqual([error.record_ref for error in failures], ["GIFT-SET", "NOPE-1"])
+        self.assertIn("grouped product", str(failures[0]))
+        self.assertIn("no product or variation with SKU NOPE-1", str(failures[1]))
+
+    def test_a_batch_answer_is_read_per_sku(self) -> None:
+        items = [
+            ("A", StockTarget(1)),
+            ("B", StockTarget(2)),
+            ("C", StockTarget(3)),
+            ("D", StockTarget(4)),
+        ]
+        entries = [
+            {"id": 1, "stock_quantity": 5},
+            {"id": 2, "error": {"code": "woocommerce_rest_product_invalid_id", "message": "x"}},
+            {"id": 3, "error": {"code": "rest_invalid_param", "message": "Not\na number"}},
+        ]
+        outcome = inventory.batch_outcome(items, StockBatch(entries=entries))
+        self.assertEqual(outcome.stale, ["B"])
+        self.assertEqual([error.record_ref for error in outcome.refused], ["C", "D"])
+        # The store's words, on one line.
+        self.assertIn("refused the stock of SKU C: Not a number", str(outcome.refused[0]))
+        self.assertIn("did not confirm", str(outcome.refused[1]))
+
+    def test_a_refused_or_orphaned_batch_counts_for_each_sku(self) -> None:
+        items = [("A", StockTarget(7, 8)), ("B", StockTarget(7, 9))]
+        gone = inventory.batch_outcome(items, StockBatch(parent_gone=True))
+        self.assertEqual((gone.stale, gone.refused), (["A", "B"], []))
+        refused = inventory.batch_outcome(items, StockBatch(refusal="Sorry."))
+        self.assertEqual(
+            [str(error) for error in refused.refused],
+            [
+                "WooCommerce refused the stock update for SKU A: Sorry.",
+                "WooCommerce refused the stock update for SKU B: Sorry.",
+            ],
+        )
+
+    def test_variations_go_to_their_products_batch(self) -> None:
+        targets = {"A": StockTarget(1), "B": StockTarget(7, 8), "C": StockTarget(2)}
+        self.assertEqual(
+            inventory.batch_groups(targets),
+            {None: [("A", StockTarget(1)), ("C", StockTarget(2))], 7: [("B", StockTarget(7, 8))]},
+        )
+        self.assertEqual(
+            inventory.batch_updates([("B", StockTarget(7, 8))], {"B": 3}),
+            [{"id": 8, "manage_stock": True, "stock_quantity": 3}],
+        )

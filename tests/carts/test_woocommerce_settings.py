@@ -92,6 +92,17 @@ class WooCommerceSettingsFormTests(SimpleTestCase):
         self.assertFalse(bound.is_valid())
         self.assertIn("slug", bound.errors["extra_statuses"][0])
 
+    def test_saved_statuses_show_as_text_that_saves_the_same_list(self) -> None:
+        saved = {
+            "base_url": "https://shop.example.com",
+            "extra_statuses": ["ready-to-ship", "packed"],
+        }
+        shown = WooCommerceConnector.form(saved_settings=saved, prefix=None)["extra_statuses"]
+        self.assertEqual(shown.value(), "ready-to-ship, packed")
+        bound = form(extra_statuses=shown.value())
+        self.assertTrue(bound.is_valid(), bound.errors)
+        self.assertEqual(bound.settings_data()["extra_statuses"], ["ready-to-ship", "packed"])
+
     def test_an_empty_ship_status_leaves_the_status_alone(self) -> None:
         bound = form(ship_status="")
         self.assertTrue(bound.is_valid(), bound.errors)

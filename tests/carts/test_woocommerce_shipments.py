@@ -2,41 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Any
+from django.test import SimpleTestCase
 
+from carts.connectors.woocommerce import shipments
 from carts.connectors.woocommerce.client import TRACKING_API
 from integration_manager.connector_errors import AuthError, RecordError, TransientError
-from integration_manager.records import ShipmentRecord, UploadLine, UploadOrder
-from tests.carts.test_woocommerce_download import WooCommerceTestCase
-
-
-def upload_order(payload: dict[str, Any]) -> UploadOrder:
-    return UploadOrder(
-        source_order_id=str(payload["id"]),
-        order_number=payload["number"],
-        lines=tuple(
-            UploadLine(str(line["id"]), line["sku"], Decimal(line["quantity"]))
-            for line in payload["line_items"]
-        ),
-        raw=payload,
-    )
-
-
-def shipment(**fields: Any) -> ShipmentRecord:
-    values: dict[str, Any] = {
-        "cust_ref": "B1-1000",
-        "wms_shipment_ref": "PKG-77",
-        "shipped_at": datetime(2026, 4, 2, 15, 30, tzinfo=UTC),
-        "carrier": "UPS",
-        "method": "Ground",
-        "tracking_number": "1Z999AA10123456784",
-        "tracking_url": "https://www.ups.com/track?tracknum=1Z999AA10123456784",
-        "scac": "UPSN",
-        **fields,
-    }
-    return ShipmentRecord(**values)
+from integration_manager.records import UploadOrder
+from tests.support.woocommerce import WooCommerceTestCase, shipment, upload_order
 
 
 class WooCommerceNoteShipmentTests(WooCommerceTestCase):
@@ -137,22 +109,29 @@ class WooCommerceNoteShipmentTests(WooCommerceTestCase):
         self.assertIsNone(self.connector().find_shipment(gone, shipment()))
 
     def test_the_emulator_refuses_wrong_bodies(self) -> None:
-        client = self.connector().client
-        self.assertEqual(client.post(f"/orders/{self.oid}/notes", body={"text": "x"}).status, 400)
-        reply = client.put(f"/orders/{self.oid}", body={"status": "shipped"})
-        self.assertEqual((reply.status, reply.code), (400, "rest_invalid_param"))
-        reply = client.post(
-            f"/orders/{self.oid}/shipment-trackings",
-            body={"tracking_provider": "UPS"},
-            api=TRACKING_API,
+        self.assertEqual(
+            self.store_request("POST", f"/orders/{self.oid}/notes", body={"text": "x"})[0], 400
         )
-        self.assertEqual((reply.status, reply.code), (400, "rest_missing_callback_param"))
-        reply = client.post(
+        self.assertEqual(
+            self.store_request("PUT", f"/orders/{self.oid}", body={"status": "shipped"}),
+            (400, "rest_invalid_param"),
+        )
+        self.assertEqual(
+            self.store_request(
+                "POST",
+                f"/orders/{self.oid}/shipment-trackings",
+                body={"tracking_provider": "UPS"},
+                api=TRACKING_API,
+            ),
+            (400, "rest_missing_callback_param"),
+        )
+        status, _ = self.store_request(
+            "POST",
             f"/orders/{self.oid}/shipment-trackings",
             body={"tracking_provider": "Ups Freight", "tracking_number": "1"},
             api=TRACKING_API,
         )
-        self.assertEqual(reply.status, 400)
+        self.assertEqual(status, 400)
 
 
 class WooCommerceTrackingShipmentTests(WooCommerceTestCase):
@@ -221,3 +200,34 @@ class WooCommerceTrackingShipmentTests(WooCommerceTestCase):
         self.connector(shipment_tracking="no").upload_shipment(self.order, shipment())
         self.assertEqual(self.emulator.trackings(self.oid), [])
         self.assertEqual(len(self.emulator.api_notes(self.oid)), 1)
+
+
+class WooCommerceShipmentMappingTests(SimpleTestCase):
+    """Request bodies and earlier uploads read from payloads, without a store."""
+
+    def test_an_earlier_note_is_found_by_the_whole_tracking_number(self) -> None:
+        notes = [
+            {"id": 301, "note": "Tracking number: 1Z999AA101234567840."},
+            {"id": 302, "note": shipments.tracking_note(shipment())},
+        ]
+        self.assertEqual(shipments.find_note(notes, "1Z999AA10123456784"), "note:302")
+        self.assertIsNone(shipments.find_note(notes[:1], "1Z999AA10123456784"))
+
+    def test_an_earlier_tracking_is_found_by_its_number(self) -> None:
+        trackings = [{"tracking_id": "ab12", "tracking_number": " 1Z999AA10123456784 "}]
+        self.assertEqual(shipments.find_tracking(trackings, "1Z999AA10123456784"), "tracking:ab12")
+        self.assertIsNone(shipments.find_tracking(trackings, "1Z999"))
+
+    def test_a_known_carrier_goes_by_the_extensions_name(self) -> None:
+        providers = {"United States": {"Fedex": "https://fedex/%1$s"}}
+        body = shipments.tracking_body(shipment(carrier="FEDEX"), providers=providers)
+        self.assertEqual(body["tracking_provider"], "Fedex")
+        custom = shipments.tracking_body(shipment(carrier="Acme Freight"), providers=providers)
+        self.assertEqual(custom["custom_tracking_provider"], "Acme Freight")
+        self.assertEqual(custom["date_shipped"], "2026-04-02")
+
+    def test_the_upload_is_finished_once_the_status_is_set(self) -> None:
+        self.assertFalse(shipments.upload_finished("processing", ship_status="completed"))
+        self.assertTrue(shipments.upload_finished("completed", ship_status="completed"))
+        self.assertTrue(shipments.upload_finished("processing", ship_status=""))
+        self.assertTrue(shipments.upload_finished("cancelled", ship_status="completed"))

@@ -11,8 +11,8 @@ from carts.connectors.signatures import delivery_key
 from carts.connectors.woocommerce.connector import WooCommerceConnector
 from integration_manager.connector_errors import AuthError, ConnectorError, RecordError
 from integration_manager.records import WebhookNotice
-from tests.carts.test_woocommerce_download import WooCommerceTestCase
 from tests.emulators.base import Emulator, Request, Response, route
+from tests.support.woocommerce import WooCommerceTestCase
 
 
 class Receiver(Emulator):
@@ -84,7 +84,9 @@ class WooCommerceWebhookTests(WooCommerceTestCase):
         notice = self.connector().parse_webhook(
             headers={"content-type": "application/x-www-form-urlencoded"}, body=b"webhook_id=142"
         )
-        self.assertEqual(notice, WebhookNotice(delivery_id="ping:142", topic="ping"))
+        self.assertEqual(
+            notice, WebhookNotice(delivery_id="ping:142", topic="ping", wants_download=False)
+        )
 
     def test_a_signed_body_that_is_not_json_is_a_record_error(self) -> None:
         connector = self.connector(credentials=self.credentials(webhook_secret="s3cret-abc"))

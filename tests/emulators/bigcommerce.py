@@ -123,6 +123,70 @@ def _v3_problem(status: int, title: str, errors: Mapping[str, str] | None = None
     )
 
 
+class _Refused(Exception):
+    """What the real API answers a request it refuses, raised from a handler's checks so
+    each check stays one line; _answer sends it. Nothing is changed before it is raised."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _v2_refusal(message: str, status: int = 400) -> _Refused:
+    return _Refused(_v2_error(status, message))
+
+
+def _v3_refusal(title: str, errors: Mapping[str, str] | None = None) -> _Refused:
+    return _Refused(_v3_problem(422, title, errors))
+
+
+def _v2_object(request: Request) -> dict[str, Any]:
+    """A v2 request's JSON object body."""
+    try:
+        body = request.json()
+    except ValueError:
+        raise _v2_refusal("The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise _v2_refusal("The request body must be an object.")
+    return body
+
+
+def _shipment_address_index(addresses: Sequence[Mapping[str, Any]], body: Mapping[str, Any]) -> int:
+    """Which of the order's addresses a shipment body names (order_address_id is required)."""
+    address_id = body.get("order_address_id")
+    if address_id is None:
+        raise _v2_refusal("The required field 'order_address_id' was not supplied.")
+    index = next((i for i, entry in enumerate(addresses) if entry["id"] == address_id), None)
+    if index is None or isinstance(address_id, bool):
+        raise _v2_refusal("The field 'order_address_id' is not a shipping address of this order.")
+    return index
+
+
+def _check_shipment_fields(body: Mapping[str, Any]) -> None:
+    """items (required), tracking_number and shipping_provider as orderShipment_Post has them."""
+    items = body.get("items")
+    if not isinstance(items, list) or not items:
+        raise _v2_refusal("The required field 'items' was not supplied.")
+    tracking_number = body.get("tracking_number", "")
+    if not isinstance(tracking_number, str) or len(tracking_number) > 50:
+        raise _v2_refusal("The field 'tracking_number' must be a string of at most 50 characters.")
+    provider = body.get("shipping_provider", "")
+    if not isinstance(provider, str) or (
+        provider not in SHIPPING_PROVIDERS and not re.fullmatch(r"carrier_\d+", provider)
+    ):
+        raise _v2_refusal("The field 'shipping_provider' is invalid.")
+
+
+def _shipment_item(item: Any) -> tuple[int, int]:
+    """(order_product_id, quantity) of one shipment item."""
+    if not isinstance(item, dict):
+        raise _v2_refusal("Each item needs order_product_id and quantity.")
+    product_id, quantity = item.get("order_product_id"), item.get("quantity")
+    if not isinstance(product_id, int) or not isinstance(quantity, int) or quantity < 1:
+        raise _v2_refusal("Each item needs order_product_id and quantity.")
+    return product_id, quantity
+
+
 @dataclass(slots=True)
 class EmulatedLine:
     """An order product; discount is for the whole line, taken off before tax."""
@@ -566,7 +630,10 @@ class BigCommerceEmulator(Emulator):
     def _answer(self, request: Request) -> Response:
         response, rate_headers = self._gate(request)
         if response is None:
-            response = super()._answer(request)
+            try:
+                response = super()._answer(request)
+            except _Refused as refused:
+                response = refused.response
         response.headers = {**rate_headers, **response.headers}
         with self.lock:
             self.exchanges.append((request, response))
@@ -721,12 +788,7 @@ class BigCommerceEmulator(Emulator):
         order = self.orders.get(int(request.params["order_id"]))
         if order is None:
             return _v2_error(404, "The requested resource was not found.")
-        try:
-            body = request.json()
-        except ValueError:
-            return _v2_error(400, "The request body is not valid JSON.")
-        if not isinstance(body, dict):
-            return _v2_error(400, "The request body must be an object.")
+        body = _v2_object(request)
         if "status_id" in body:
             if body["status_id"] not in STATUS_NAMES or isinstance(body["status_id"], bool):
                 return _v2_error(400, "The field 'status_id' is invalid.")
@@ -767,74 +829,45 @@ class BigCommerceEmulator(Emulator):
         order = self.orders.get(int(request.params["order_id"]))
         if order is None:
             return _v2_error(404, "The requested resource was not found.")
-        try:
-            body = request.json()
-        except ValueError:
-            return _v2_error(400, "The request body is not valid JSON.")
-        if not isinstance(body, dict):
-            return _v2_error(400, "The request body must be an object.")
+        body = _v2_object(request)
         addresses = self._addresses(order)
-        address_id = body.get("order_address_id")
-        if address_id is None:
-            return _v2_error(400, "The required field 'order_address_id' was not supplied.")
-        index = next((i for i, entry in enumerate(addresses) if entry["id"] == address_id), None)
-        if index is None or isinstance(address_id, bool):
-            return _v2_error(
-                400, "The field 'order_address_id' is not a shipping address of this order."
-            )
-        items = body.get("items")
-        if not isinstance(items, list) or not items:
-            return _v2_error(400, "The required field 'items' was not supplied.")
-        tracking_number = body.get("tracking_number", "")
-        if not isinstance(tracking_number, str) or len(tracking_number) > 50:
-            return _v2_error(
-                400, "The field 'tracking_number' must be a string of at most 50 characters."
-            )
-        provider = body.get("shipping_provider", "")
-        if not isinstance(provider, str) or (
-            provider not in SHIPPING_PROVIDERS and not re.fullmatch(r"carrier_\d+", provider)
-        ):
-            return _v2_error(400, "The field 'shipping_provider' is invalid.")
+        index = _shipment_address_index(addresses, body)
+        _check_shipment_fields(body)
         lines = {line.id: line for line in self._lines(order)}
-        wanted: dict[int, int] = {}
-        for item in items:
-            if not isinstance(item, dict):
-                return _v2_error(400, "Each item needs order_product_id and quantity.")
-            product_id, quantity = item.get("order_product_id"), item.get("quantity")
-            if not isinstance(product_id, int) or not isinstance(quantity, int) or quantity < 1:
-                return _v2_error(400, "Each item needs order_product_id and quantity.")
-            line = lines.get(product_id)
-            if line is None or line.type != "physical":
-                return _v2_error(400, f"The order product {product_id} is not in this order.")
-            if line.address_index != index:
-                return _v2_error(
-                    400, f"The order product {product_id} does not ship to that address."
-                )
-            wanted[product_id] = wanted.get(product_id, 0) + quantity
-            if wanted[product_id] > line.quantity - line.shipped:
-                return _v2_error(
-                    400,
-                    "The quantity specified is greater than the quantity of the product that "
-                    "is available to ship.",
-                )
+        wanted = _shipped_quantities(body["items"], lines, address_index=index)
         order.lines = list(lines.values())  # a synthetic order keeps its state from now on
         order.addresses = addresses
         for product_id, quantity in wanted.items():
             lines[product_id].shipped += quantity
         physical = [line for line in order.lines if line.type == "physical"]
         order.status_id = 2 if all(line.shipped >= line.quantity for line in physical) else 3
-        now = self.now()
-        order.date_shipped = now
+        order.date_shipped = self.now()
         self._touch(order)
+        shipment = self._shipment_payload(order, body, address=addresses[index], wanted=wanted)
+        self._shipments.setdefault(order.id, []).append(shipment)
+        self._shipment_log.append(shipment)
+        return Response(201, shipment)
+
+    def _shipment_payload(
+        self,
+        order: EmulatedOrder,
+        body: Mapping[str, Any],
+        *,
+        address: Mapping[str, Any],
+        wanted: Mapping[int, int],
+    ) -> dict[str, Any]:
         shipment_id = self._next_shipment_id
         self._next_shipment_id += 1
+        lines = {line.id: line for line in self._lines(order)}
+        tracking_number = body.get("tracking_number", "")
+        provider = body.get("shipping_provider", "")
         tracking_link = str(body.get("tracking_link", ""))
-        shipment = {
+        return {
             "id": shipment_id,
             "order_id": order.id,
             "customer_id": 0,
-            "order_address_id": address_id,
-            "date_created": _rfc2822(now),
+            "order_address_id": address["id"],
+            "date_created": _rfc2822(order.date_shipped or self.now()),
             "tracking_number": tracking_number,
             "merchant_shipping_cost": "0.0000",
             "shipping_method": str(body.get("shipping_method", "")),
@@ -843,7 +876,7 @@ class BigCommerceEmulator(Emulator):
             "tracking_carrier": str(body.get("tracking_carrier", "")),
             "tracking_link": tracking_link,
             "billing_address": self._billing(order),
-            "shipping_address": self._plain_address(addresses[index]),
+            "shipping_address": self._plain_address(address),
             "items": [
                 {"order_product_id": pid, "product_id": lines[pid].product_id, "quantity": qty}
                 for pid, qty in wanted.items()
@@ -853,9 +886,6 @@ class BigCommerceEmulator(Emulator):
             if tracking_link
             else f"https://track.example.invalid/{provider or 'aftership'}/{tracking_number}",
         }
-        self._shipments.setdefault(order.id, []).append(shipment)
-        self._shipment_log.append(shipment)
-        return Response(201, shipment)
 
     # v3 catalog and inventory ------------------------------------------------------------
 
@@ -932,35 +962,28 @@ class BigCommerceEmulator(Emulator):
             return _v3_problem(
                 422, f"The payload has {len(items)} items; the limit is {ADJUSTMENT_LIMIT}."
             )
-        changes: list[tuple[int, str, int]] = []
-        for position, item in enumerate(items):
-            where = f"items.{position}"
-            if not isinstance(item, dict):
-                return _v3_problem(422, "The payload is invalid.", {where: "must be an object"})
-            keys = [key for key in ("sku", "variant_id", "product_id") if key in item]
-            location_id, quantity = item.get("location_id"), item.get("quantity")
-            if len(keys) != 1:
-                return _v3_problem(
-                    422, "The payload is invalid.", {where: "one of sku, variant_id, product_id"}
-                )
-            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-                return _v3_problem(422, "The payload is invalid.", {f"{where}.quantity": "invalid"})
-            if location_id not in self.locations:
-                return _v3_problem(422, f"[Location with id {location_id} does not exist]")
-            variant = self._find_variant(keys[0], item[keys[0]])
-            if variant is None:
-                return _v3_problem(422, f"[Item with {keys[0]} {item[keys[0]]} does not exist]")
-            if keys[0] != "product_id" and variant["tracked_by_product"]:
-                return _v3_problem(
-                    422,
-                    f"[Item with variant_id {variant['id']} is tracked by product, please update "
-                    "stock by product id]",
-                )
-            changes.append((location_id, variant["sku"], quantity))
+        changes = [self._stock_change(position, item) for position, item in enumerate(items)]
         for location_id, sku, quantity in changes:  # all or nothing, like the real thing
             self._stock[(location_id, sku)] = quantity
         self.adjustments.append(body)
         return Response(200, {"transaction_id": str(uuid.uuid4())})
+
+    def _stock_change(self, position: int, item: Any) -> tuple[int, str, int]:
+        """(location_id, sku, quantity) of one absolute adjustment item."""
+        where = f"items.{position}"
+        key, quantity = _adjustment_key(item, where=where)
+        location_id = item.get("location_id")
+        if location_id not in self.locations:
+            raise _v3_refusal(f"[Location with id {location_id} does not exist]")
+        variant = self._find_variant(key, item[key])
+        if variant is None:
+            raise _v3_refusal(f"[Item with {key} {item[key]} does not exist]")
+        if key != "product_id" and variant["tracked_by_product"]:
+            raise _v3_refusal(
+                f"[Item with variant_id {variant['id']} is tracked by product, please update "
+                "stock by product id]"
+            )
+        return location_id, variant["sku"], quantity
 
     def _find_variant(self, key: str, value: Any) -> dict[str, Any] | None:
         if key == "sku":
@@ -1299,3 +1322,38 @@ def _parse_date_arg(value: str) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
+
+
+def _shipped_quantities(
+    items: Sequence[Any], lines: Mapping[int, EmulatedLine], *, address_index: int
+) -> dict[int, int]:
+    """Order product id -> quantity, each within what is left to ship to that address."""
+    wanted: dict[int, int] = {}
+    for item in items:
+        product_id, quantity = _shipment_item(item)
+        line = lines.get(product_id)
+        if line is None or line.type != "physical":
+            raise _v2_refusal(f"The order product {product_id} is not in this order.")
+        if line.address_index != address_index:
+            raise _v2_refusal(f"The order product {product_id} does not ship to that address.")
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+        if wanted[product_id] > line.quantity - line.shipped:
+            raise _v2_refusal(
+                "The quantity specified is greater than the quantity of the product that "
+                "is available to ship."
+            )
+    return wanted
+
+
+def _adjustment_key(item: Any, *, where: str) -> tuple[str, int]:
+    """Which of sku, variant_id and product_id an adjustment item names it by, and its
+    quantity."""
+    if not isinstance(item, dict):
+        raise _v3_refusal("The payload is invalid.", {where: "must be an object"})
+    keys = [key for key in ("sku", "variant_id", "product_id") if key in item]
+    quantity = item.get("quantity")
+    if len(keys) != 1:
+        raise _v3_refusal("The payload is invalid.", {where: "one of sku, variant_id, product_id"})
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+        raise _v3_refusal("The payload is invalid.", {f"{where}.quantity": "invalid"})
+    return keys[0], quantity

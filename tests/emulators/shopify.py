@@ -92,6 +92,7 @@ RATE_LIMITED = {
     "errors": "Exceeded 2 calls per second for api client. "
     "Reduce request rates to resume uninterrupted service."
 }
+QUERY_MISSING = {"errors": {"query": "Required parameter missing or invalid"}}
 UNKNOWN_SHOP_PAGE = (
     "<!DOCTYPE html><html><head><title>Not Found</title></head>"
     "<body><h1>Sorry, this shop is currently unavailable.</h1></body></html>"
@@ -315,30 +316,7 @@ def _selection_cost(
     total = 0
     for selection in selection_set.selections:
         if isinstance(selection, FieldNode):
-            name = selection.name.value
-            if name.startswith("__") or not isinstance(
-                parent, GraphQLObjectType | GraphQLInterfaceType
-            ):
-                continue
-            field = parent.fields.get(name)
-            if field is None:
-                continue
-            named = get_named_type(field.type)
-            if is_leaf_type(named):
-                continue
-            child = _selection_cost(schema, selection.selection_set, named, variables, fragments)
-            arguments = {
-                a.name.value: value_from_ast_untyped(a.value, variables)
-                for a in selection.arguments or ()
-            }
-            size = arguments.get("first") or arguments.get("last") or 1
-            # A variable of the wrong type is refused when the call runs; cost it as one.
-            size = size if isinstance(size, int) else 1
-            if named.name.endswith("Connection"):
-                total += 2 + size * child
-            else:
-                # A list sized by `first` (Order.fulfillments) counts each object it may hold.
-                total += size * (1 + child)
+            total += _field_cost(schema, selection, parent, variables, fragments)
         elif isinstance(selection, InlineFragmentNode):
             target = (
                 schema.get_type(selection.type_condition.name.value)
@@ -356,6 +334,35 @@ def _selection_cost(
     if isinstance(parent, GraphQLUnionType):
         return max(total, 1)
     return total
+
+
+def _field_cost(
+    schema: GraphQLSchema,
+    selection: FieldNode,
+    parent: Any,
+    variables: dict[str, Any],
+    fragments: dict[str, FragmentDefinitionNode],
+) -> int:
+    name = selection.name.value
+    if name.startswith("__") or not isinstance(parent, GraphQLObjectType | GraphQLInterfaceType):
+        return 0
+    field = parent.fields.get(name)
+    if field is None:
+        return 0
+    named = get_named_type(field.type)
+    if is_leaf_type(named):
+        return 0
+    child = _selection_cost(schema, selection.selection_set, named, variables, fragments)
+    arguments = {
+        a.name.value: value_from_ast_untyped(a.value, variables) for a in selection.arguments or ()
+    }
+    size = arguments.get("first") or arguments.get("last") or 1
+    # A variable of the wrong type is refused when the call runs; cost it as one.
+    size = size if isinstance(size, int) else 1
+    if named.name.endswith("Connection"):
+        return 2 + size * child
+    # A list sized by `first` (Order.fulfillments) counts each object it may hold.
+    return size * (1 + child)
 
 
 # execution -----------------------------------------------------------------------------
@@ -651,6 +658,38 @@ def _search_terms(query: str) -> list[tuple[str, str, str]]:
     return terms
 
 
+def _order_filters(
+    query: str,
+) -> tuple[tuple[datetime, int], list[Callable[[dict[str, Any]], bool]]]:
+    """The orders search as the index position it starts at (updated_at:>= / >) and the
+    checks each order must pass (the other terms we understand)."""
+    lower: tuple[datetime, int] = (datetime.min.replace(tzinfo=UTC), -1)
+    checks: list[Callable[[dict[str, Any]], bool]] = []
+    for field, op, value in _search_terms(query):
+        if field == "updated_at" and op in (">=", ">"):
+            moment = datetime.fromisoformat(value).astimezone(UTC)
+            lower = max(lower, (moment, -1) if op == ">=" else (moment, 2**63))
+            continue
+        check = _order_check(field, op, value)
+        if check is not None:
+            checks.append(check)
+    return lower, checks
+
+
+def _order_check(field: str, op: str, value: str) -> Callable[[dict[str, Any]], bool] | None:
+    if field in ("updated_at", "created_at"):
+        moment = datetime.fromisoformat(value).astimezone(UTC)
+        return lambda order: _compare(order[field], op, moment)
+    if field == "financial_status":
+        return lambda order: order["financial_status"] == value.upper()
+    if field == "status" and value == "cancelled":
+        return lambda order: order["cancelled_at"] is not None
+    if field == "id":
+        number = int(value)
+        return lambda order: _compare(order["id"], op, number)
+    return None
+
+
 def _compare(left: Any, op: str, right: Any) -> bool:
     return {
         ">=": left >= right,
@@ -659,6 +698,203 @@ def _compare(left: Any, op: str, right: Any) -> bool:
         "<": left < right,
         "": left == right,
     }[op]
+
+
+class _Refused(Exception):
+    """A mutation's input refused: its userError, with the input path of the field."""
+
+    def __init__(self, text: str, *path: str | int) -> None:
+        super().__init__(text)
+        self.text = text
+        self.path = [str(part) for part in path]
+
+
+# What one group of a fulfillment takes: the order, the fulfillment order, (line, quantity)s.
+_Plan = tuple[dict[str, Any], dict[str, Any], list[tuple[dict[str, Any], int]]]
+
+
+def _picks(
+    index: int, fulfillment_order: dict[str, Any], requested: list[dict[str, Any]] | None
+) -> list[tuple[dict[str, Any], int]]:
+    """The (line, quantity) pairs a group asks for; no list: all that is left on it."""
+    by_id = {line["id"]: line for line in fulfillment_order["line_items"]}
+    if not requested:
+        return [(line, line["remaining"]) for line in by_id.values() if line["remaining"]]
+    picks = []
+    for line_index, item in enumerate(requested):
+        line_id = (
+            _legacy(item["id"])
+            if item["id"].startswith("gid://shopify/FulfillmentOrderLineItem/")
+            else None
+        )
+        line = by_id.get(line_id) if line_id is not None else None
+        path = (index, "fulfillmentOrderLineItems", line_index)
+        if line is None:
+            raise _Refused("Fulfillment order line item does not exist.", *path, "id")
+        if not 0 < item["quantity"] <= line["remaining"]:
+            raise _Refused(
+                "Invalid fulfillment order line item quantity requested.", *path, "quantity"
+            )
+        picks.append((line, item["quantity"]))
+    return picks
+
+
+def _tracking(tracking_input: dict[str, Any]) -> list[dict[str, Any]]:
+    """A FulfillmentTrackingInput (number or numbers, url or urls) as stored tracking."""
+    numbers = tracking_input.get("numbers") or (
+        [tracking_input["number"]] if tracking_input.get("number") else []
+    )
+    urls = tracking_input.get("urls") or (
+        [tracking_input["url"]] if tracking_input.get("url") else []
+    )
+    return [
+        {
+            "number": number,
+            "company": tracking_input.get("company"),
+            "url": urls[position] if position < len(urls) else None,
+        }
+        for position, number in enumerate(numbers)
+    ]
+
+
+def _user_error(code: str, field: list[str], message: str) -> dict[str, Any]:
+    return {"code": code, "field": field, "message": message}
+
+
+def _set_input_errors(input: dict[str, Any]) -> list[dict[str, Any]]:
+    """What Shopify refuses about the input as a whole, before any quantity."""
+    if input["name"] not in ("available", "on_hand"):
+        return [
+            _user_error(
+                "INVALID_NAME", ["input", "name"], "The quantity name must be available or on_hand."
+            )
+        ]
+    if input["reason"] not in SET_REASONS:
+        return [
+            _user_error("INVALID_REASON", ["input", "reason"], "The specified reason is invalid.")
+        ]
+    return []
+
+
+def _change_from_error(
+    quantity: dict[str, Any], current: int, path: list[str]
+) -> dict[str, Any] | None:
+    """2026-04 and later: changeFromQuantity is required; null skips the check."""
+    if "changeFromQuantity" not in quantity:
+        return _user_error(
+            "CHANGE_FROM_QUANTITY_REQUIRED",
+            [*path, "changeFromQuantity"],
+            "changeFromQuantity is required; send null to skip the check.",
+        )
+    if quantity["changeFromQuantity"] not in (None, current):
+        return _user_error(
+            "CHANGE_FROM_QUANTITY_STALE",
+            [*path, "changeFromQuantity"],
+            "The changeFromQuantity does not match the current quantity.",
+        )
+    return None
+
+
+def _compare_error(
+    quantity: dict[str, Any], current: int, path: list[str]
+) -> dict[str, Any] | None:
+    """Up to 2026-01, without ignoreCompareQuantity: compareQuantity must match."""
+    if quantity.get("compareQuantity") is None:
+        return _user_error(
+            "COMPARE_QUANTITY_REQUIRED",
+            [*path, "compareQuantity"],
+            "The compareQuantity argument must be given to each quantity or ignored using "
+            "ignoreCompareQuantity.",
+        )
+    if quantity["compareQuantity"] != current:
+        return _user_error(
+            "COMPARE_QUANTITY_STALE",
+            [*path, "compareQuantity"],
+            "The compareQuantity value does not match the stored value.",
+        )
+    return None
+
+
+def _line_item(
+    order_id: int, number: int, spec: dict[str, Any], *, tax_rate: Decimal | None
+) -> dict[str, Any]:
+    """A stored line from its spec; its taxes are added once the discounts are spread."""
+    quantity = int(spec.get("quantity", 1))
+    discounts = []
+    if spec.get("discount"):
+        discounts.append(
+            {"amount": Decimal(str(spec["discount"])), "method": "ACROSS", "selection": "EXPLICIT"}
+        )
+    title = spec.get("title", f"Product {spec.get('sku', number)}")
+    variant_title = spec.get("variant_title")
+    return {
+        "id": order_id * LINE_FACTOR + number,
+        "sku": spec.get("sku"),
+        "title": title,
+        "variant_title": variant_title,
+        "name": f"{title} - {variant_title}" if variant_title else title,
+        "quantity": quantity,
+        "current_quantity": int(spec.get("current_quantity", quantity)),
+        "price": Decimal(str(spec.get("price", "10.00"))),
+        "requires_shipping": spec.get("requires_shipping", True),
+        "discounts": discounts,
+        "taxes": [],
+        "location_id": spec.get("location_id", PRIMARY_LOCATION),
+        "inventory_item_id": None,
+        "_tax": spec.get("tax"),
+        "_tax_rate": spec.get("tax_rate", tax_rate),
+    }
+
+
+def _spread_discount(
+    line_items: list[dict[str, Any]], order_discount: Decimal, discount_code: str | None
+) -> None:
+    """An order-level code spread over the lines by their discounted amount; the last line
+    takes the rounding remainder, as Shopify does."""
+    bases = [
+        line["price"] * line["quantity"] - sum(d["amount"] for d in line["discounts"])
+        for line in line_items
+    ]
+    whole = sum(bases, Decimal(0))
+    left = order_discount
+    for position, (line, base) in enumerate(zip(line_items, bases, strict=True)):
+        share = (
+            left
+            if position == len(line_items) - 1
+            else _cents(order_discount * base / whole if whole else Decimal(0))
+        )
+        left -= share
+        line["discounts"].append(
+            {"amount": share, "method": "ACROSS", "selection": "ALL", "code": discount_code}
+        )
+
+
+def _fulfillment_orders(
+    order_id: int, line_items: list[dict[str, Any]], *, cancelled: bool
+) -> list[dict[str, Any]]:
+    """One fulfillment order per location of the lines that are left to ship."""
+    by_location: dict[str, dict[str, Any]] = {}
+    for line in line_items:
+        if not line["requires_shipping"] or line["current_quantity"] <= 0:
+            continue
+        fo = by_location.setdefault(
+            line["location_id"],
+            {
+                "id": order_id * FULFILLMENT_ORDER_FACTOR + len(by_location) + 1,
+                "status": "CLOSED" if cancelled else "OPEN",
+                "location_id": line["location_id"],
+                "line_items": [],
+            },
+        )
+        fo["line_items"].append(
+            {
+                "id": line["id"] * FULFILLMENT_ORDER_FACTOR + len(by_location),
+                "line_item_id": line["id"],
+                "total": line["current_quantity"],
+                "remaining": line["current_quantity"],
+            }
+        )
+    return list(by_location.values())
 
 
 class ShopifyEmulator(Emulator):
@@ -1080,19 +1316,11 @@ class ShopifyEmulator(Emulator):
 
     @route("POST", r"/admin/api/(?P<version>[^/]+)/graphql\.json")
     def graphql(self, request: Request) -> Response:
-        if not self.shop_exists:
-            return Response(404, UNKNOWN_SHOP_PAGE, {"Content-Type": "text/html; charset=utf-8"})
-        if request.header("x-shopify-access-token") != self.access_token:
-            return Response(401, INVALID_TOKEN)
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        body = request.json()
         version = request.params["version"]
-        if not VERSION.match(version):
-            return Response(404, {"errors": "Not Found"})
-        try:
-            body = request.json()
-        except ValueError:
-            return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
-        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
-            return Response(400, {"errors": {"query": "Required parameter missing or invalid"}})
         form = schema_form(version)
         ast, errors = self._document(body["query"], form)
         if errors:
@@ -1105,23 +1333,51 @@ class ShopifyEmulator(Emulator):
         if requested > self.max_query_cost:
             return Response(200, self._too_costly(requested))
         if not self._take_from_bucket(requested):
-            return Response(
-                200,
-                {
-                    "errors": [
-                        {
-                            "message": "Throttled",
-                            "extensions": {
-                                "code": "THROTTLED",
-                                "documentation": "https://shopify.dev/api/usage/rate-limits",
-                            },
-                        }
-                    ],
-                    "extensions": {"cost": self._cost_extension(requested, None)},
-                },
-            )
+            return Response(200, self._throttled(requested))
         context = {"version": version, "form": form, "pages": 0}
         data, errors = self._execute(schema, ast, variables, operation, context)
+        return Response(200, self._answered(data, errors, requested=requested, context=context))
+
+    def _refused(self, request: Request) -> Response | None:
+        """What Shopify answers a call that never reaches GraphQL: no shop at the address, a
+        wrong token, an unknown API version, a body without a query."""
+        if not self.shop_exists:
+            return Response(404, UNKNOWN_SHOP_PAGE, {"Content-Type": "text/html; charset=utf-8"})
+        if request.header("x-shopify-access-token") != self.access_token:
+            return Response(401, INVALID_TOKEN)
+        if not VERSION.match(request.params["version"]):
+            return Response(404, {"errors": "Not Found"})
+        try:
+            body = request.json()
+        except ValueError:
+            return Response(400, QUERY_MISSING)
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            return Response(400, QUERY_MISSING)
+        return None
+
+    def _throttled(self, requested: int) -> dict[str, Any]:
+        return {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {
+                        "code": "THROTTLED",
+                        "documentation": "https://shopify.dev/api/usage/rate-limits",
+                    },
+                }
+            ],
+            "extensions": {"cost": self._cost_extension(requested, None)},
+        }
+
+    def _answered(
+        self,
+        data: dict[str, Any] | None,
+        errors: list[dict[str, Any]],
+        *,
+        requested: int,
+        context: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The answer to a call that ran: its cost charged, paging actions and delays done."""
         actual = min(requested, _objects_in(data)) if data else 0
         self._refund(requested - actual)
         payload: dict[str, Any] = {}
@@ -1134,7 +1390,7 @@ class ShopifyEmulator(Emulator):
         if self._answer_delays:
             # Still holding the lock (handlers run under it): later calls see the change.
             time.sleep(self._answer_delays.pop(0))
-        return Response(200, payload)
+        return payload
 
     def _execute(
         self,
@@ -1305,23 +1561,7 @@ class ShopifyEmulator(Emulator):
                 else "The first argument must be between 1 and 250.",
                 extensions={"code": "BAD_REQUEST"},
             )
-        terms = _search_terms(query or "")
-        lower: tuple[datetime, int] = (datetime.min.replace(tzinfo=UTC), -1)
-        checks: list[Callable[[dict[str, Any]], bool]] = []
-        for field, op, value in terms:
-            if field == "updated_at" and op in (">=", ">"):
-                moment = datetime.fromisoformat(value).astimezone(UTC)
-                bound = (moment, -1) if op == ">=" else (moment, 2**63)
-                lower = max(lower, bound)
-            elif field in ("updated_at", "created_at"):
-                moment = datetime.fromisoformat(value).astimezone(UTC)
-                checks.append(lambda order, f=field, o=op, m=moment: _compare(order[f], o, m))
-            elif field == "financial_status":
-                checks.append(lambda order, v=value: order["financial_status"] == v.upper())
-            elif field == "status" and value == "cancelled":
-                checks.append(lambda order: order["cancelled_at"] is not None)
-            elif field == "id":
-                checks.append(lambda order, o=op, v=int(value): _compare(order["id"], o, v))
+        lower, checks = _order_filters(query or "")
         position = bisect.bisect_left(self._index, lower)
         if after:
             stamp, order_id = json.loads(base64.b64decode(after))
@@ -1329,8 +1569,16 @@ class ShopifyEmulator(Emulator):
                 position,
                 bisect.bisect_right(self._index, (datetime.fromisoformat(stamp), order_id)),
             )
+        chosen, has_next = self._orders_from(position, checks, first)
+        info.context["pages"] += 1
+        return self._orders_connection(chosen, has_next=has_next, after=after)
+
+    def _orders_from(
+        self, position: int, checks: list[Callable[[dict[str, Any]], bool]], first: int
+    ) -> tuple[list[tuple[tuple[datetime, int], dict[str, Any]]], bool]:
+        """Up to `first` orders that pass the checks, from a position in the index on; and
+        whether more follow."""
         chosen: list[tuple[tuple[datetime, int], dict[str, Any]]] = []
-        has_next = False
         while position < len(self._index):
             key = self._index[position]
             position += 1
@@ -1338,10 +1586,17 @@ class ShopifyEmulator(Emulator):
             if order is None or not all(check(order) for check in checks):
                 continue
             if len(chosen) == first:
-                has_next = True
-                break
+                return chosen, True
             chosen.append((key, order))
-        info.context["pages"] += 1
+        return chosen, False
+
+    def _orders_connection(
+        self,
+        chosen: list[tuple[tuple[datetime, int], dict[str, Any]]],
+        *,
+        has_next: bool,
+        after: str | None,
+    ) -> dict[str, Any]:
         nodes = [self._order_node(order) for _, order in chosen]
         cursors = [
             base64.b64encode(json.dumps([_iso(key[0]), key[1]]).encode()).decode()
@@ -1655,89 +1910,53 @@ class ShopifyEmulator(Emulator):
         self, info: GraphQLResolveInfo, fulfillment: dict[str, Any], message: str | None = None
     ) -> dict[str, Any]:
         self._require(info, *FULFILLMENT_WRITE_SCOPES)
-        groups = fulfillment.get("lineItemsByFulfillmentOrder") or []
+        try:
+            plans = self._fulfillment_plans(fulfillment.get("lineItemsByFulfillmentOrder") or [])
+        except _Refused as refused:
+            field = ["fulfillment", "lineItemsByFulfillmentOrder", *refused.path]
+            return {"fulfillment": None, "userErrors": [{"field": field, "message": refused.text}]}
+        record = self._fulfil(plans, fulfillment)
+        return {"fulfillment": self._fulfillment_node(record), "userErrors": []}
 
-        def refuse(text: str, *path: str | int) -> dict[str, Any]:
-            field = ["fulfillment", "lineItemsByFulfillmentOrder", *[str(p) for p in path]]
-            return {"fulfillment": None, "userErrors": [{"field": field, "message": text}]}
-
+    def _fulfillment_plans(self, groups: list[dict[str, Any]]) -> list[_Plan]:
+        """What each group of lineItemsByFulfillmentOrder takes, as Shopify checks it."""
         if not groups:
-            return refuse("Line items by fulfillment order must contain at least one item.")
-        plans = []
-        for index, group in enumerate(groups):
-            found = self._find_fulfillment_order(group["fulfillmentOrderId"])
-            if found is None:
-                return refuse("Fulfillment order does not exist.", index, "fulfillmentOrderId")
-            order, fulfillment_order = found
-            if fulfillment_order["status"] not in ("OPEN", "IN_PROGRESS"):
-                return refuse(
-                    f"Fulfillment order {fulfillment_order['id']} has an unfulfillable "
-                    f"status= {fulfillment_order['status'].lower()}.",
-                    index,
-                    "fulfillmentOrderId",
-                )
-            by_id = {line["id"]: line for line in fulfillment_order["line_items"]}
-            requested = group.get("fulfillmentOrderLineItems")
-            if requested is None or requested == []:
-                # No list: all that is left on this fulfillment order.
-                picks = [(line, line["remaining"]) for line in by_id.values() if line["remaining"]]
-            else:
-                picks = []
-                for line_index, item in enumerate(requested):
-                    line_id = (
-                        _legacy(item["id"])
-                        if item["id"].startswith("gid://shopify/FulfillmentOrderLineItem/")
-                        else None
-                    )
-                    line = by_id.get(line_id) if line_id is not None else None
-                    if line is None:
-                        return refuse(
-                            "Fulfillment order line item does not exist.",
-                            index,
-                            "fulfillmentOrderLineItems",
-                            line_index,
-                            "id",
-                        )
-                    if not 0 < item["quantity"] <= line["remaining"]:
-                        return refuse(
-                            "Invalid fulfillment order line item quantity requested.",
-                            index,
-                            "fulfillmentOrderLineItems",
-                            line_index,
-                            "quantity",
-                        )
-                    picks.append((line, item["quantity"]))
-            if not picks:
-                return refuse("Fulfillment order has no remaining line items.", index)
-            plans.append((order, fulfillment_order, picks))
+            raise _Refused("Line items by fulfillment order must contain at least one item.")
+        plans = [self._fulfillment_plan(index, group) for index, group in enumerate(groups)]
         if len({order["id"] for order, _, _ in plans}) > 1:
-            return refuse("All fulfillment orders must belong to the same order.")
+            raise _Refused("All fulfillment orders must belong to the same order.")
         if len({fo["location_id"] for _, fo, _ in plans}) > 1:
-            return refuse("All fulfillment orders must be assigned to the same location.")
+            raise _Refused("All fulfillment orders must be assigned to the same location.")
+        return plans
+
+    def _fulfillment_plan(self, index: int, group: dict[str, Any]) -> _Plan:
+        found = self._find_fulfillment_order(group["fulfillmentOrderId"])
+        if found is None:
+            raise _Refused("Fulfillment order does not exist.", index, "fulfillmentOrderId")
+        order, fulfillment_order = found
+        if fulfillment_order["status"] not in ("OPEN", "IN_PROGRESS"):
+            raise _Refused(
+                f"Fulfillment order {fulfillment_order['id']} has an unfulfillable "
+                f"status= {fulfillment_order['status'].lower()}.",
+                index,
+                "fulfillmentOrderId",
+            )
+        picks = _picks(index, fulfillment_order, group.get("fulfillmentOrderLineItems"))
+        if not picks:
+            raise _Refused("Fulfillment order has no remaining line items.", index)
+        return order, fulfillment_order, picks
+
+    def _fulfil(self, plans: list[_Plan], fulfillment: dict[str, Any]) -> dict[str, Any]:
+        """Record the fulfillment and take its quantities off the fulfillment orders."""
         order = self._materialise(plans[0][0]["id"])
         self._next_fulfillment_id += 1
-        tracking_input = fulfillment.get("trackingInfo") or {}
-        numbers = tracking_input.get("numbers") or (
-            [tracking_input["number"]] if tracking_input.get("number") else []
-        )
-        urls = tracking_input.get("urls") or (
-            [tracking_input["url"]] if tracking_input.get("url") else []
-        )
-        tracking = [
-            {
-                "number": number,
-                "company": tracking_input.get("company"),
-                "url": urls[position] if position < len(urls) else None,
-            }
-            for position, number in enumerate(numbers)
-        ]
-        record = {
+        record: dict[str, Any] = {
             "id": f"gid://shopify/Fulfillment/{self._next_fulfillment_id}",
             "name": f"{order['name']}-F{len(order['fulfillments']) + 1}",
             "order_id": order["id"],
             "status": "SUCCESS",
             "created_at": _now(),
-            "tracking": tracking,
+            "tracking": _tracking(fulfillment.get("trackingInfo") or {}),
             "notify_customer": bool(fulfillment.get("notifyCustomer")),
             "fo_ids": [],
             "fulfillment_order_ids": [],
@@ -1763,7 +1982,7 @@ class ShopifyEmulator(Emulator):
         order["fulfillments"].append(record)
         self.fulfillments.append(record)
         self._touch(order)
-        return {"fulfillment": self._fulfillment_node(record), "userErrors": []}
+        return record
 
     def _inventory_set_quantities(
         self,
@@ -1771,118 +1990,84 @@ class ShopifyEmulator(Emulator):
         input: dict[str, Any],
     ) -> dict[str, Any]:
         self._require(info, "write_inventory")
-        version = info.context["version"]
-        key = None
-        if info.context["form"] == IDEMPOTENT_FORM:
-            directive = next(
-                (d for d in info.field_nodes[0].directives or () if d.name.value == "idempotent"),
-                None,
-            )
-            if directive is None:
-                raise GraphQLError(
-                    "The @idempotent directive is required for this mutation.",
-                    extensions={"code": "BAD_REQUEST"},
-                )
-            variables = getattr(info.variable_values, "coerced", info.variable_values)
-            key = value_from_ast_untyped(directive.arguments[0].value, variables)
-            if key in self._idempotency:
-                return self._idempotency[key]
-
-        def refuse(code: str, text: str, *path: str | int) -> dict[str, Any]:
-            return {
-                "inventoryAdjustmentGroup": None,
-                "userErrors": [
-                    {"code": code, "field": ["input", *[str(p) for p in path]], "message": text}
-                ],
-            }
-
-        if input["name"] not in ("available", "on_hand"):
-            return refuse("INVALID_NAME", "The quantity name must be available or on_hand.", "name")
-        if input["reason"] not in SET_REASONS:
-            return refuse("INVALID_REASON", "The specified reason is invalid.", "reason")
-        errors = []
-        seen = set()
-        for index, quantity in enumerate(input["quantities"]):
-            path = ("input", "quantities", str(index))
-            item = self.items.get(quantity["inventoryItemId"])
-            if (quantity["inventoryItemId"], quantity["locationId"]) in seen:
-                errors.append(
-                    {
-                        "code": "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
-                        "field": [*path, "inventoryItemId"],
-                        "message": "The combination of inventoryItemId and locationId must be "
-                        "unique.",
-                    }
-                )
-            seen.add((quantity["inventoryItemId"], quantity["locationId"]))
-            if item is None:
-                errors.append(
-                    {
-                        "code": "INVALID_INVENTORY_ITEM",
-                        "field": [*path, "inventoryItemId"],
-                        "message": "The specified inventory item could not be found.",
-                    }
-                )
-                continue
-            if quantity["locationId"] not in self.locations:
-                errors.append(
-                    {
-                        "code": "INVALID_LOCATION",
-                        "field": [*path, "locationId"],
-                        "message": "The specified location could not be found.",
-                    }
-                )
-                continue
-            if quantity["locationId"] not in item["levels"]:
-                errors.append(
-                    {
-                        "code": "ITEM_NOT_STOCKED_AT_LOCATION",
-                        "field": [*path, "locationId"],
-                        "message": "The specified inventory item is not stocked at the location.",
-                    }
-                )
-                continue
-            current = item["levels"][quantity["locationId"]]
-            if info.context["form"] == IDEMPOTENT_FORM:
-                if "changeFromQuantity" not in quantity:
-                    errors.append(
-                        {
-                            "code": "CHANGE_FROM_QUANTITY_REQUIRED",
-                            "field": [*path, "changeFromQuantity"],
-                            "message": "changeFromQuantity is required; send null to skip "
-                            "the check.",
-                        }
-                    )
-                elif quantity["changeFromQuantity"] not in (None, current):
-                    errors.append(
-                        {
-                            "code": "CHANGE_FROM_QUANTITY_STALE",
-                            "field": [*path, "changeFromQuantity"],
-                            "message": "The changeFromQuantity does not match the current "
-                            "quantity.",
-                        }
-                    )
-            elif not input.get("ignoreCompareQuantity"):
-                if quantity.get("compareQuantity") is None:
-                    errors.append(
-                        {
-                            "code": "COMPARE_QUANTITY_REQUIRED",
-                            "field": [*path, "compareQuantity"],
-                            "message": "The compareQuantity argument must be given to each "
-                            "quantity or ignored using ignoreCompareQuantity.",
-                        }
-                    )
-                elif quantity["compareQuantity"] != current:
-                    errors.append(
-                        {
-                            "code": "COMPARE_QUANTITY_STALE",
-                            "field": [*path, "compareQuantity"],
-                            "message": "The compareQuantity value does not match the stored value.",
-                        }
-                    )
+        form = info.context["form"]
+        key = self._idempotency_key(info) if form == IDEMPOTENT_FORM else None
+        if key is not None and key in self._idempotency:
+            return self._idempotency[key]
+        errors = _set_input_errors(input) or self._quantity_errors(input, form)
         if errors:
             # All or nothing, as in Shopify: one refused quantity and none is set.
             return {"inventoryAdjustmentGroup": None, "userErrors": errors}
+        result = self._set_quantities(input, version=info.context["version"], key=key)
+        if key is not None:
+            self._idempotency[key] = result
+        return result
+
+    @staticmethod
+    def _idempotency_key(info: GraphQLResolveInfo) -> Any:
+        """The key of the @idempotent directive, which 2026-04 and later require."""
+        directive = next(
+            (d for d in info.field_nodes[0].directives or () if d.name.value == "idempotent"),
+            None,
+        )
+        if directive is None:
+            raise GraphQLError(
+                "The @idempotent directive is required for this mutation.",
+                extensions={"code": "BAD_REQUEST"},
+            )
+        variables = getattr(info.variable_values, "coerced", info.variable_values)
+        return value_from_ast_untyped(directive.arguments[0].value, variables)
+
+    def _quantity_errors(self, input: dict[str, Any], form: str) -> list[dict[str, Any]]:
+        errors = []
+        seen = set()
+        for index, quantity in enumerate(input["quantities"]):
+            path = ["input", "quantities", str(index)]
+            pair = (quantity["inventoryItemId"], quantity["locationId"])
+            if pair in seen:
+                errors.append(
+                    _user_error(
+                        "NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR",
+                        [*path, "inventoryItemId"],
+                        "The combination of inventoryItemId and locationId must be unique.",
+                    )
+                )
+            seen.add(pair)
+            error = self._quantity_error(quantity, path, form=form, input=input)
+            if error is not None:
+                errors.append(error)
+        return errors
+
+    def _quantity_error(
+        self, quantity: dict[str, Any], path: list[str], *, form: str, input: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        item = self.items.get(quantity["inventoryItemId"])
+        if item is None:
+            return _user_error(
+                "INVALID_INVENTORY_ITEM",
+                [*path, "inventoryItemId"],
+                "The specified inventory item could not be found.",
+            )
+        if quantity["locationId"] not in self.locations:
+            return _user_error(
+                "INVALID_LOCATION",
+                [*path, "locationId"],
+                "The specified location could not be found.",
+            )
+        if quantity["locationId"] not in item["levels"]:
+            return _user_error(
+                "ITEM_NOT_STOCKED_AT_LOCATION",
+                [*path, "locationId"],
+                "The specified inventory item is not stocked at the location.",
+            )
+        current = item["levels"][quantity["locationId"]]
+        if form == IDEMPOTENT_FORM:
+            return _change_from_error(quantity, current, path)
+        if not input.get("ignoreCompareQuantity"):
+            return _compare_error(quantity, current, path)
+        return None
+
+    def _set_quantities(self, input: dict[str, Any], *, version: str, key: Any) -> dict[str, Any]:
         changes = []
         for quantity in input["quantities"]:
             levels = self.items[quantity["inventoryItemId"]]["levels"]
@@ -1898,7 +2083,7 @@ class ShopifyEmulator(Emulator):
         self.inventory_sets.append(
             {"version": version, "input": copy.deepcopy(input), "idempotency_key": key}
         )
-        result = {
+        return {
             "inventoryAdjustmentGroup": {
                 "createdAt": _iso(_now()),
                 "reason": "Inventory correction",
@@ -1907,9 +2092,6 @@ class ShopifyEmulator(Emulator):
             },
             "userErrors": [],
         }
-        if key is not None:
-            self._idempotency[key] = result
-        return result
 
     # the store ---------------------------------------------------------------------------
 
@@ -1939,120 +2121,19 @@ class ShopifyEmulator(Emulator):
         updated_at: datetime,
         cancelled_at: datetime | None,
     ) -> dict[str, Any]:
-        line_items = []
-        for number, spec in enumerate(lines, start=1):
-            quantity = int(spec.get("quantity", 1))
-            price = Decimal(str(spec.get("price", "10.00")))
-            discounts = []
-            if spec.get("discount"):
-                discounts.append(
-                    {
-                        "amount": Decimal(str(spec["discount"])),
-                        "method": "ACROSS",
-                        "selection": "EXPLICIT",
-                    }
-                )
-            title = spec.get("title", f"Product {spec.get('sku', number)}")
-            variant_title = spec.get("variant_title")
-            line_items.append(
-                {
-                    "id": order_id * LINE_FACTOR + number,
-                    "sku": spec.get("sku"),
-                    "title": title,
-                    "variant_title": variant_title,
-                    "name": f"{title} - {variant_title}" if variant_title else title,
-                    "quantity": quantity,
-                    "current_quantity": int(spec.get("current_quantity", quantity)),
-                    "price": price,
-                    "requires_shipping": spec.get("requires_shipping", True),
-                    "discounts": discounts,
-                    "taxes": [],
-                    "location_id": spec.get("location_id", PRIMARY_LOCATION),
-                    "inventory_item_id": None,
-                    "_tax": spec.get("tax"),
-                    "_tax_rate": spec.get("tax_rate", tax_rate),
-                }
-            )
+        line_items = [
+            _line_item(order_id, number, spec, tax_rate=tax_rate)
+            for number, spec in enumerate(lines, start=1)
+        ]
         if order_discount:
-            # An order-level code is spread over the lines by their discounted amount; the
-            # last line takes the rounding remainder, as Shopify does.
-            bases = [
-                line["price"] * line["quantity"] - sum(d["amount"] for d in line["discounts"])
-                for line in line_items
-            ]
-            whole = sum(bases, Decimal(0))
-            left = order_discount
-            for position, (line, base) in enumerate(zip(line_items, bases, strict=True)):
-                share = (
-                    left
-                    if position == len(line_items) - 1
-                    else _cents(order_discount * base / whole if whole else Decimal(0))
-                )
-                left -= share
-                line["discounts"].append(
-                    {"amount": share, "method": "ACROSS", "selection": "ALL", "code": discount_code}
-                )
+            _spread_discount(line_items, order_discount, discount_code)
         for line in line_items:
-            base = line["price"] * line["quantity"] - sum(d["amount"] for d in line["discounts"])
-            tax, rate = line.pop("_tax"), line.pop("_tax_rate")
-            if tax is not None:
-                line["taxes"].append({"title": "Tax", "rate": None, "price": Decimal(str(tax))})
-            elif rate is not None:
-                line["taxes"].append(
-                    {
-                        "title": "State Tax",
-                        "rate": Decimal(str(rate)),
-                        "price": self._tax(base, Decimal(str(rate)), taxes_included),
-                    }
-                )
-        shipping = []
-        for number, spec in enumerate(shipping_lines, start=1):
-            price = Decimal(str(spec.get("price", "0.00")))
-            discount = Decimal(str(spec.get("discount", "0")))
-            taxes = []
-            if spec.get("tax") is not None:
-                taxes.append({"title": "Tax", "rate": None, "price": Decimal(str(spec["tax"]))})
-            elif spec.get("tax_rate") is not None:
-                rate = Decimal(str(spec["tax_rate"]))
-                taxes.append(
-                    {
-                        "title": "Shipping Tax",
-                        "rate": rate,
-                        "price": self._tax(price - discount, rate, taxes_included),
-                    }
-                )
-            shipping.append(
-                {
-                    "id": order_id * 10 + number,
-                    "title": spec.get("title", "Standard"),
-                    "code": spec.get("code", spec.get("title", "Standard")),
-                    "source": spec.get("source", "shopify"),
-                    "price": price,
-                    "discount": discount,
-                    "taxes": taxes,
-                }
-            )
-        fulfillment_orders: dict[str, dict[str, Any]] = {}
-        for line in line_items:
-            if not line["requires_shipping"] or line["current_quantity"] <= 0:
-                continue
-            fo = fulfillment_orders.setdefault(
-                line["location_id"],
-                {
-                    "id": order_id * FULFILLMENT_ORDER_FACTOR + len(fulfillment_orders) + 1,
-                    "status": "CLOSED" if cancelled_at else "OPEN",
-                    "location_id": line["location_id"],
-                    "line_items": [],
-                },
-            )
-            fo["line_items"].append(
-                {
-                    "id": line["id"] * FULFILLMENT_ORDER_FACTOR + len(fulfillment_orders),
-                    "line_item_id": line["id"],
-                    "total": line["current_quantity"],
-                    "remaining": line["current_quantity"],
-                }
-            )
+            self._add_line_tax(line, taxes_included=taxes_included)
+        shipping = [
+            self._shipping_line(order_id, number, spec, taxes_included=taxes_included)
+            for number, spec in enumerate(shipping_lines, start=1)
+        ]
+        fulfillment_orders = _fulfillment_orders(order_id, line_items, cancelled=bool(cancelled_at))
         return {
             "id": order_id,
             "name": name,
@@ -2071,8 +2152,50 @@ class ShopifyEmulator(Emulator):
             "billing_address": copy.deepcopy(billing_address),
             "line_items": line_items,
             "shipping_lines": shipping,
-            "fulfillment_orders": list(fulfillment_orders.values()),
+            "fulfillment_orders": fulfillment_orders,
             "fulfillments": [],
+        }
+
+    def _add_line_tax(self, line: dict[str, Any], *, taxes_included: bool) -> None:
+        """The line's tax (given, or from its rate on the discounted amount), in place."""
+        base = line["price"] * line["quantity"] - sum(d["amount"] for d in line["discounts"])
+        tax, rate = line.pop("_tax"), line.pop("_tax_rate")
+        if tax is not None:
+            line["taxes"].append({"title": "Tax", "rate": None, "price": Decimal(str(tax))})
+        elif rate is not None:
+            line["taxes"].append(
+                {
+                    "title": "State Tax",
+                    "rate": Decimal(str(rate)),
+                    "price": self._tax(base, Decimal(str(rate)), taxes_included),
+                }
+            )
+
+    def _shipping_line(
+        self, order_id: int, number: int, spec: dict[str, Any], *, taxes_included: bool
+    ) -> dict[str, Any]:
+        price = Decimal(str(spec.get("price", "0.00")))
+        discount = Decimal(str(spec.get("discount", "0")))
+        taxes = []
+        if spec.get("tax") is not None:
+            taxes.append({"title": "Tax", "rate": None, "price": Decimal(str(spec["tax"]))})
+        elif spec.get("tax_rate") is not None:
+            rate = Decimal(str(spec["tax_rate"]))
+            taxes.append(
+                {
+                    "title": "Shipping Tax",
+                    "rate": rate,
+                    "price": self._tax(price - discount, rate, taxes_included),
+                }
+            )
+        return {
+            "id": order_id * 10 + number,
+            "title": spec.get("title", "Standard"),
+            "code": spec.get("code", spec.get("title", "Standard")),
+            "source": spec.get("source", "shopify"),
+            "price": price,
+            "discount": discount,
+            "taxes": taxes,
         }
 
     @staticmethod

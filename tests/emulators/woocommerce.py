@@ -283,6 +283,49 @@ class _ReadHook:
     callback: Callable[[], None]
 
 
+@dataclass(frozen=True)
+class _OrderQuery:
+    """What a GET /orders asked for, once WordPress accepted the parameters."""
+
+    per_page: int
+    page: int
+    offset: int | None
+    orderby: str
+    descending: bool
+    statuses: list[str]
+    bounds: dict[str, str | None]
+    include: list[int]
+
+    @property
+    def start(self) -> int:
+        return self.offset if self.offset is not None else (self.page - 1) * self.per_page
+
+
+class _Refused(Exception):
+    """A parameter WordPress refuses; the answer to send is ready."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _paging(request: Request) -> tuple[int, int, int | None]:
+    """(per_page, page, offset) as WordPress checks them."""
+    try:
+        per_page = int(request.arg("per_page") or 10)
+        page = int(request.arg("page") or 1)
+        offset = int(request.arg("offset")) if request.arg("offset") else None
+    except ValueError:
+        raise _Refused(invalid_param("per_page", "per_page is not of type integer.")) from None
+    if not 1 <= per_page <= 100:
+        raise _Refused(
+            invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")
+        )
+    if page < 1 or (offset is not None and offset < 0):
+        raise _Refused(invalid_param("page", "page must be greater than or equal to 1"))
+    return per_page, page, offset
+
+
 class _OrdersView(Mapping[int, dict[str, Any]]):
     """emulator.orders: order id -> the order as the API shows it (built on access)."""
 
@@ -884,37 +927,54 @@ class WooCommerceEmulator(Emulator):
         if denied:
             return denied
         try:
-            per_page = int(request.arg("per_page") or 10)
-            page = int(request.arg("page") or 1)
-            offset = int(request.arg("offset")) if request.arg("offset") else None
-        except ValueError:
-            return invalid_param("per_page", "per_page is not of type integer.")
-        if not 1 <= per_page <= 100:
-            return invalid_param(
-                "per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)"
-            )
-        if page < 1 or (offset is not None and offset < 0):
-            return invalid_param("page", "page must be greater than or equal to 1")
+            query = self._order_query(request)
+        except _Refused as refused:
+            return refused.response
+        total, keys = self._select_orders(query)
+        body = [self._fields(request, self._payload(self._orders[oid])) for _, oid in keys]
+        headers = self._list_headers(request, query, total)
+        self._orders_read()
+        return Response(200, body, headers)
+
+    def _order_query(self, request: Request) -> _OrderQuery:
+        """The parameters of GET /orders, checked in the order WordPress checks them."""
+        per_page, page, offset = _paging(request)
         orderby = request.arg("orderby") or "date"
         if orderby not in ORDERBY:
-            return invalid_param("orderby", f"orderby is not one of {', '.join(ORDERBY)}.")
+            raise _Refused(invalid_param("orderby", f"orderby is not one of {', '.join(ORDERBY)}."))
         order = request.arg("order") or "desc"
         if order not in ("asc", "desc"):
-            return invalid_param("order", "order is not one of asc and desc.")
+            raise _Refused(invalid_param("order", "order is not one of asc and desc."))
+        return _OrderQuery(
+            per_page=per_page,
+            page=page,
+            offset=offset,
+            orderby=orderby,
+            descending=order == "desc",
+            statuses=self._statuses_asked(request),
+            bounds=self._date_bounds(request),
+            include=[int(value) for value in (request.arg("include") or "").split(",") if value],
+        )
+
+    def _statuses_asked(self, request: Request) -> list[str]:
+        """status (a comma list, status[] or any; default any): the statuses to list."""
         wanted: list[str] = []
         for value in [*request.query.get("status", []), *request.query.get("status[]", [])]:
             wanted += [part.strip() for part in value.split(",") if part.strip()]
         wanted = wanted or ["any"]
         for status in wanted:
             if status != "any" and status not in self.statuses:
-                return invalid_param(
-                    "status", f"status[0] is not one of any, {', '.join(self.statuses)}."
+                raise _Refused(
+                    invalid_param(
+                        "status", f"status[0] is not one of any, {', '.join(self.statuses)}."
+                    )
                 )
-        statuses = (
-            [status for status in self.statuses if status != "trash"]
-            if "any" in wanted
-            else list(dict.fromkeys(wanted))
-        )
+        if "any" in wanted:
+            return [status for status in self.statuses if status != "trash"]
+        return list(dict.fromkeys(wanted))
+
+    def _date_bounds(self, request: Request) -> dict[str, str | None]:
+        """modified_after/_before, after/before as stored GMT text (None: not asked)."""
         gmt = (request.arg("dates_are_gmt") or "").lower() in ("1", "true")
         bounds: dict[str, str | None] = {}
         for name in ("modified_after", "modified_before", "after", "before"):
@@ -924,46 +984,60 @@ class WooCommerceEmulator(Emulator):
                 continue
             parsed = _parse_date(value)
             if parsed is None:
-                return invalid_param(name, "Invalid date.")
+                raise _Refused(invalid_param(name, "Invalid date."))
             # Without dates_are_gmt WooCommerce compares the store's local dates.
             bounds[name] = _gmt((parsed if gmt else parsed - self.utc_offset).replace(tzinfo=UTC))
-        include = [int(value) for value in (request.arg("include") or "").split(",") if value]
+        return bounds
 
-        start = offset if offset is not None else (page - 1) * per_page
+    def _select_orders(self, query: _OrderQuery) -> tuple[int, list[tuple[str, int]]]:
+        """(total, the page's (modified, id) keys)."""
+        bounds = query.bounds
         fast = (
-            orderby == "modified"
-            and not include
+            query.orderby == "modified"
+            and not query.include
             and bounds["after"] is None
             and bounds["before"] is None
             and not self.shuffle_ties
         )
         if fast:
-            total, keys = self._modified_slice(
-                statuses, bounds, start=start, count=per_page, reverse=order == "desc"
+            return self._modified_slice(
+                query.statuses,
+                bounds,
+                start=query.start,
+                count=query.per_page,
+                reverse=query.descending,
             )
-        else:
-            candidates = self._candidates(statuses, bounds, include)
-            candidates.sort(key=self._sort_key(orderby, include), reverse=order == "desc")
-            total, keys = len(candidates), candidates[start : start + per_page]
-        body = [self._fields(request, self._payload(self._orders[oid])) for _, oid in keys]
-        pages = -(-total // per_page)
+        candidates = self._candidates(query.statuses, bounds, query.include)
+        candidates.sort(key=self._sort_key(query.orderby, query.include), reverse=query.descending)
+        return len(candidates), candidates[query.start : query.start + query.per_page]
+
+    def _list_headers(self, request: Request, query: _OrderQuery, total: int) -> dict[str, str]:
+        """X-WP-Total, X-WP-TotalPages and, when paging by number, Link (prev, next)."""
+        pages = -(-total // query.per_page)
         headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
-        links = []
-        query = {key: values[-1] for key, values in request.query.items()}
-        query.pop("consumer_key", None)
-        query.pop("consumer_secret", None)
+        arguments = {key: values[-1] for key, values in request.query.items()}
+        arguments.pop("consumer_key", None)
+        arguments.pop("consumer_secret", None)
         address = f"{self.base_url}{request.path}"
-        if offset is None and page > 1:
-            links.append(f'<{address}?{urlencode({**query, "page": page - 1})}>; rel="prev"')
-        if offset is None and page < pages:
-            links.append(f'<{address}?{urlencode({**query, "page": page + 1})}>; rel="next"')
+        links = []
+        if query.offset is None and query.page > 1:
+            links.append(
+                f'<{address}?{urlencode({**arguments, "page": query.page - 1})}>; rel="prev"'
+            )
+        if query.offset is None and query.page < pages:
+            links.append(
+                f'<{address}?{urlencode({**arguments, "page": query.page + 1})}>; rel="next"'
+            )
         if links:
             headers["Link"] = ", ".join(links)
+        return headers
+
+    def _orders_read(self) -> None:
+        """Count a list of orders answered, and run the hooks that waited for it."""
         self._orders_reads += 1
         for hook in [hook for hook in self._read_hooks if hook.reads <= self._orders_reads]:
             self._read_hooks.remove(hook)
             hook.callback()
-        return Response(200, body, headers)
 
     def _modified_slice(
         self,

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from unittest import mock
 
+from inventory.jobs import INVENTORY, INVENTORY_UPLOAD
 from inventory.models import InventoryLevel, Location
 from inventory.services import inventory_fetch, inventory_upload
-from jobs.models import Service, ServiceSchedule
+from jobs.models import ServiceSchedule
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_wms, recorder
 
@@ -19,20 +20,20 @@ class InventoryTests(BaseTestCase):
         for _ in range(2):
             inventory_fetch(
                 merchant=self.bobs_merchant,
-                run=recorder(merchant=self.bobs_merchant, service=Service.INVENTORY),
+                run=recorder(merchant=self.bobs_merchant, service=INVENTORY),
             )
         self.assertEqual(Location.objects.filter(merchant=self.bobs_merchant).count(), 2)
         self.assertEqual(
             Location.objects.filter(merchant=self.bobs_merchant, is_default=True).count(), 1
         )
         self.assertEqual(InventoryLevel.objects.filter(merchant=self.bobs_merchant).count(), 24)
-        upload = ServiceSchedule.objects.get(cart=self.cart, service=Service.INVENTORY_UPLOAD)
+        upload = ServiceSchedule.objects.get(cart=self.cart, service=INVENTORY_UPLOAD)
         self.assertIsNotNone(upload.next_run_at)
 
     def test_the_upload_sends_the_sum_of_enabled_locations(self) -> None:
         inventory_fetch(
             merchant=self.bobs_merchant,
-            run=recorder(merchant=self.bobs_merchant, service=Service.INVENTORY),
+            run=recorder(merchant=self.bobs_merchant, service=INVENTORY),
         )
         east, west = Location.objects.filter(merchant=self.bobs_merchant).order_by(
             "wms_location_id"

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Merchant
 from jobs.dispatcher import dispatcher_last_tick, schedules_claim_due
-from jobs.models import Frequency, Service, ServiceSchedule
+from jobs.models import Frequency, ServiceSchedule
+from orders.jobs import ORDER_DELIVERY
 from tests.base import TenantsMixin
 
 NUMBERS = itertools.count()
@@ -27,7 +28,7 @@ def make_schedules(
         ServiceSchedule(
             account_id=merchant.account_id,
             merchant=merchant,
-            service=Service.ORDER_DELIVERY,
+            service=ORDER_DELIVERY,
             frequency=Frequency.MINUTES_15,
             enabled=True,
             next_run_at=now - timedelta(seconds=5) if due else now + timedelta(hours=1),

@@ -19,9 +19,10 @@ from alerts.models import Alert
 from alerts.services import alert_notify, alerts_raise
 from carts.models import WebhookDelivery
 from jobs.dispatcher import MAX_SENDS, schedules_claim_due, schedules_reap
-from jobs.models import Frequency, JobRun, Service, ServiceSchedule
+from jobs.models import Frequency, JobRun, ServiceSchedule
 from jobs.ownership import run_lock
 from jobs.runner import schedule_run
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD, SHIP_CONFIRM
 from orders.models import Order, OrderEvent, OrderStatus
 from orders.services.delivery import BATCH_SIZE, MAX_BATCHES
 from tests.base import BaseTestCase
@@ -60,23 +61,23 @@ class BackoffTests(LoopTestCase):
     def test_a_failing_automatic_delivery_retries_on_the_back_off_not_at_the_cleanup_run(
         self,
     ) -> None:
-        self.assertEqual(self.schedule(Service.ORDER_DELIVERY).frequency, Frequency.AUTOMATIC)
+        self.assertEqual(self.schedule(ORDER_DELIVERY).frequency, Frequency.AUTOMATIC)
         create_order(self.cart)
         WmsConnection.objects.filter(id=self.wms.id).update(
             settings={"misbehave": {"unavailable": True}}
         )
         for failures in (1, 2, 3):
             before = timezone.now()
-            run = self.run_due(Service.ORDER_DELIVERY)
+            run = self.run_due(ORDER_DELIVERY)
             self.assertEqual(run.status, JobRun.Status.FAILED)
-            schedule = self.schedule(Service.ORDER_DELIVERY)
+            schedule = self.schedule(ORDER_DELIVERY)
             self.assertEqual(schedule.consecutive_failures, failures)
             wait = timedelta(minutes=2 ** (failures - 1))
             self.assertGreaterEqual(schedule.next_run_at, before + wait)
             self.assertLess(schedule.next_run_at, timezone.now() + wait + timedelta(seconds=5))
 
     def test_a_failing_daily_service_retries_within_minutes_too(self) -> None:
-        schedule = self.schedule(Service.SHIP_CONFIRM)
+        schedule = self.schedule(SHIP_CONFIRM)
         ServiceSchedule.objects.filter(id=schedule.id).update(
             frequency=Frequency.DAILY, daily_at="03:00"
         )
@@ -84,26 +85,26 @@ class BackoffTests(LoopTestCase):
             settings={"misbehave": {"unavailable": True}}
         )
         before = timezone.now()
-        self.assertEqual(self.run_due(Service.SHIP_CONFIRM).status, JobRun.Status.FAILED)
-        next_run_at = self.schedule(Service.SHIP_CONFIRM).next_run_at
+        self.assertEqual(self.run_due(SHIP_CONFIRM).status, JobRun.Status.FAILED)
+        next_run_at = self.schedule(SHIP_CONFIRM).next_run_at
         self.assertGreaterEqual(next_run_at, before + timedelta(minutes=1))
         self.assertLess(next_run_at, before + timedelta(minutes=2))
 
 
 class DrainTests(LoopTestCase):
     def test_a_full_delivery_makes_itself_due_again_on_any_frequency(self) -> None:
-        schedule = self.schedule(Service.ORDER_DELIVERY)
+        schedule = self.schedule(ORDER_DELIVERY)
         ServiceSchedule.objects.filter(id=schedule.id).update(frequency=Frequency.HOURS_1)
         for number in range(1, BATCH_SIZE * MAX_BATCHES + 11):
             create_order(self.cart, number=number)
-        run = self.run_due(Service.ORDER_DELIVERY)
+        run = self.run_due(ORDER_DELIVERY)
         self.assertEqual(run.records_ok, BATCH_SIZE * MAX_BATCHES)
-        self.assertLessEqual(self.schedule(Service.ORDER_DELIVERY).next_run_at, timezone.now())
-        self.run_due(Service.ORDER_DELIVERY)
+        self.assertLessEqual(self.schedule(ORDER_DELIVERY).next_run_at, timezone.now())
+        self.run_due(ORDER_DELIVERY)
         self.assertEqual(Order.objects.filter(status=OrderStatus.AT_WMS).count(), 1010)
         # Nothing left: the schedule goes back to its hour.
         self.assertGreater(
-            self.schedule(Service.ORDER_DELIVERY).next_run_at,
+            self.schedule(ORDER_DELIVERY).next_run_at,
             timezone.now() + timedelta(minutes=50),
         )
 
@@ -127,7 +128,7 @@ class TakeoverTests(LoopTestCase):
         return schedule
 
     def test_a_claim_with_no_live_owner_is_taken_over_at_the_next_tick(self) -> None:
-        schedule = self.dead_claim(Service.ORDER_DELIVERY)
+        schedule = self.dead_claim(ORDER_DELIVERY)
         self.assertEqual(schedules_reap(now=timezone.now()), 1)
         schedule.refresh_from_db()
         self.assertIsNone(schedule.running_since)
@@ -138,7 +139,7 @@ class TakeoverTests(LoopTestCase):
         self.assertIn("worker", run.message)
 
     def test_a_run_that_keeps_dying_backs_off(self) -> None:
-        schedule = self.dead_claim(Service.ORDER_DELIVERY)
+        schedule = self.dead_claim(ORDER_DELIVERY)
         ServiceSchedule.objects.filter(id=schedule.id).update(consecutive_failures=3)
         before = timezone.now()
         schedules_reap(now=before)
@@ -146,7 +147,7 @@ class TakeoverTests(LoopTestCase):
         self.assertGreaterEqual(schedule.next_run_at, before + timedelta(minutes=4))
 
     def test_a_claim_whose_owner_lives_is_never_taken(self) -> None:
-        schedule = self.dead_claim(Service.ORDER_DELIVERY, minutes_ago=60)
+        schedule = self.dead_claim(ORDER_DELIVERY, minutes_ago=60)
         held, release = threading.Event(), threading.Event()
 
         def owner() -> None:  # another process's run, holding the schedule
@@ -167,7 +168,7 @@ class TakeoverTests(LoopTestCase):
         self.assertEqual(schedules_reap(now=timezone.now()), 1)
 
     def test_a_copy_of_a_live_run_exits_without_touching_it(self) -> None:
-        schedule = self.dead_claim(Service.ORDER_DELIVERY)
+        schedule = self.dead_claim(ORDER_DELIVERY)
         claimed_at = ServiceSchedule.objects.get(id=schedule.id).running_since
         with run_lock(schedule.id) as lock:
             self.assertTrue(lock.held)
@@ -178,7 +179,7 @@ class TakeoverTests(LoopTestCase):
 
     def queued_claim(self, *, minutes_ago: float, sent: int) -> ServiceSchedule:
         """A claim whose task message never reached a worker (lost with the broker)."""
-        schedule = self.schedule(Service.ORDER_DELIVERY)
+        schedule = self.schedule(ORDER_DELIVERY)
         moment = timezone.now() - timedelta(minutes=minutes_ago)
         ServiceSchedule.objects.filter(id=schedule.id).update(
             running_since=moment, enqueued_at=moment, enqueue_count=sent
@@ -223,11 +224,11 @@ class NudgeTests(LoopTestCase):
             settings={**self.cart.settings, "orders_per_minute": 60}
         )
         with broker_at(closed_port_url()), self.captureOnCommitCallbacks(execute=True):
-            run = self.run_due(Service.ORDER_DOWNLOAD, cart=self.cart)
+            run = self.run_due(ORDER_DOWNLOAD, cart=self.cart)
         self.assertEqual(run.status, JobRun.Status.SUCCESS, run.log)
         self.assertTrue(Order.objects.exists())
         # The outbox holds: delivery is due, and the next tick runs it.
-        self.assertLessEqual(self.schedule(Service.ORDER_DELIVERY).next_run_at, timezone.now())
+        self.assertLessEqual(self.schedule(ORDER_DELIVERY).next_run_at, timezone.now())
 
     def test_a_webhook_with_the_broker_down_is_stored_not_a_500(self) -> None:
         emulator = WooCommerceEmulator()
@@ -244,9 +245,7 @@ class NudgeTests(LoopTestCase):
             )
         self.assertEqual(response.status_code, 200)
         self.assertEqual(WebhookDelivery.objects.filter(cart=cart).count(), 1)
-        self.assertLessEqual(
-            self.schedule(Service.ORDER_DOWNLOAD, cart=cart).next_run_at, timezone.now()
-        )
+        self.assertLessEqual(self.schedule(ORDER_DOWNLOAD, cart=cart).next_run_at, timezone.now())
 
     def test_an_alert_raised_with_the_broker_down_is_e_mailed_by_the_next_tick(self) -> None:
         from jobs.dispatcher import dispatch_tick
@@ -292,7 +291,7 @@ class EventsWithTheirChangeTests(LoopTestCase):
     def test_a_delivered_order_is_not_at_wms_without_its_event(self) -> None:
         order = create_order(self.cart)
         self.refuse_events()
-        run = self.run_due(Service.ORDER_DELIVERY)
+        run = self.run_due(ORDER_DELIVERY)
         self.assertEqual(run.status, JobRun.Status.FAILED)
         order.refresh_from_db()
         self.assertEqual(order.status, OrderStatus.NEW)  # the next run asks the WMS first
@@ -302,7 +301,7 @@ class EventsWithTheirChangeTests(LoopTestCase):
     def test_a_held_order_is_not_in_error_without_its_event(self) -> None:
         order = create_order(self.cart, ship_to={"name": "Nobody"})
         self.refuse_events()
-        self.run_due(Service.ORDER_DELIVERY)
+        self.run_due(ORDER_DELIVERY)
         order.refresh_from_db()
         self.assertEqual(order.status, OrderStatus.NEW)
         self.assertFalse(OrderEvent.objects.exists())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from unittest import mock
 
@@ -11,10 +12,11 @@ from alerts.models import Alert
 from carts import services as cart_services
 from carts.models import CartConnection
 from jobs.dispatcher import schedule_claim_now
-from jobs.models import JobRun, Service, ServiceSchedule
-from jobs.registry import ServiceSpec, service_spec
+from jobs.models import JobRun, ServiceSchedule
+from jobs.registry import service_spec
 from jobs.runner import schedule_run
 from jobs.services import schedules_trigger
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms
 from wms.models import WmsConnection
@@ -44,7 +46,7 @@ class RunnerTests(BaseTestCase):
 
     def test_a_good_run_is_recorded(self) -> None:
         create_order(self.cart)
-        run = self.run_service(Service.ORDER_DELIVERY)
+        run = self.run_service(ORDER_DELIVERY)
         self.assertEqual((run.status, run.records_ok), (JobRun.Status.SUCCESS, 1))
         self.assertEqual(run.message, "1 order(s) sent to the WMS.")
         self.assertIn("Order #1001 sent", run.log)
@@ -52,7 +54,7 @@ class RunnerTests(BaseTestCase):
 
     def test_refused_cart_credentials_pause_the_cart_until_they_are_saved_again(self) -> None:
         CartConnection.objects.filter(id=self.cart.id).update(credentials={"api_key": "nope"})
-        run = self.run_service(Service.ORDER_DOWNLOAD, cart=self.cart)
+        run = self.run_service(ORDER_DOWNLOAD, cart=self.cart)
         self.assertEqual(run.status, JobRun.Status.FAILED)
         self.assertIn("refused the key", run.message)
         cart = CartConnection.objects.get(id=self.cart.id)
@@ -82,11 +84,11 @@ class RunnerTests(BaseTestCase):
             settings={"misbehave": {"unavailable": True}}
         )
         schedule = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+            merchant=self.bobs_merchant, cart=None, service=ORDER_DELIVERY
         )
         for failures in (1, 2, 3):
             before = timezone.now()
-            run = self.run_service(Service.ORDER_DELIVERY)
+            run = self.run_service(ORDER_DELIVERY)
             schedule.refresh_from_db()
             self.assertEqual(schedule.consecutive_failures, failures)
             self.assertGreaterEqual(
@@ -95,40 +97,40 @@ class RunnerTests(BaseTestCase):
         self.assertIn("503", run.message)
         self.assertTrue(Alert.objects.filter(kind="wms_failing", resolved_at=None).exists())
         WmsConnection.objects.filter(id=self.wms.id).update(settings={})
-        self.run_service(Service.ORDER_DELIVERY)
+        self.run_service(ORDER_DELIVERY)
         schedule.refresh_from_db()
         self.assertEqual(schedule.consecutive_failures, 0)
         self.assertFalse(Alert.objects.filter(kind="wms_failing", resolved_at=None).exists())
 
     def test_an_unexpected_error_is_recorded_not_raised(self) -> None:
-        spec = service_spec(Service.ORDER_DELIVERY)
-        broken = ServiceSpec(
-            spec.name, run=mock.Mock(side_effect=ZeroDivisionError("boom")), on_error=spec.on_error
+        spec = service_spec(ORDER_DELIVERY)
+        broken = dataclasses.replace(
+            spec, run=mock.Mock(side_effect=ZeroDivisionError("boom")), on_success=None
         )
-        with mock.patch.dict("jobs.registry.SERVICES", {Service.ORDER_DELIVERY: broken}):
-            run = self.run_service(Service.ORDER_DELIVERY)
+        with mock.patch.dict("jobs.registry.SERVICES", {ORDER_DELIVERY: broken}):
+            run = self.run_service(ORDER_DELIVERY)
         self.assertEqual(run.status, JobRun.Status.FAILED)
         self.assertIn("unexpected error", run.message)
         self.assertIn("ZeroDivisionError", run.log)
         self.assertNotIn("boom", WmsConnection.objects.get().last_error)
 
     def test_a_claim_that_is_not_ours_does_nothing(self) -> None:
-        schedule = ServiceSchedule.objects.get(cart=self.cart, service=Service.ORDER_DOWNLOAD)
+        schedule = ServiceSchedule.objects.get(cart=self.cart, service=ORDER_DOWNLOAD)
         self.assertIsNone(
             schedule_run(schedule_id=schedule.id, claimed_at=timezone.now(), trigger="manual")
         )
         self.assertFalse(JobRun.objects.exists())
 
     def test_an_automatic_trigger_during_a_run_runs_it_again_right_after(self) -> None:
-        spec = service_spec(Service.ORDER_DELIVERY)
+        spec = service_spec(ORDER_DELIVERY)
 
         def run_and_get_news(schedule, recorder):  # type: ignore[no-untyped-def]
-            schedules_trigger(service=Service.ORDER_DELIVERY, merchant_id=schedule.merchant_id)
+            schedules_trigger(service=ORDER_DELIVERY, merchant_id=schedule.merchant_id)
 
-        busy = ServiceSpec(spec.name, run=run_and_get_news)
-        with mock.patch.dict("jobs.registry.SERVICES", {Service.ORDER_DELIVERY: busy}):
-            self.run_service(Service.ORDER_DELIVERY)
+        busy = dataclasses.replace(spec, run=run_and_get_news, on_error=None, on_success=None)
+        with mock.patch.dict("jobs.registry.SERVICES", {ORDER_DELIVERY: busy}):
+            self.run_service(ORDER_DELIVERY)
         schedule = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, cart=None, service=Service.ORDER_DELIVERY
+            merchant=self.bobs_merchant, cart=None, service=ORDER_DELIVERY
         )
         self.assertLessEqual(schedule.next_run_at, timezone.now())

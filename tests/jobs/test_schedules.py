@@ -6,8 +6,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from django.test import SimpleTestCase, override_settings
 
-from jobs.models import Frequency, Service
+from jobs.models import Frequency
 from jobs.schedules import backoff, cleanup_run_after, daily_run_after, next_run_after
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD, SHIP_CONFIRM
 
 NEW_YORK = zoneinfo.ZoneInfo("America/New_York")
 
@@ -73,7 +74,7 @@ class DailyScheduleTests(SimpleTestCase):
 
 
 class NextRunTests(SimpleTestCase):
-    def next_run(self, frequency: str, service: str = Service.ORDER_DOWNLOAD, **kwargs):
+    def next_run(self, frequency: str, service: str = ORDER_DOWNLOAD, **kwargs):
         return next_run_after(
             utc(2026, 5, 1, 12),
             frequency=frequency,
@@ -90,11 +91,9 @@ class NextRunTests(SimpleTestCase):
 
     @override_settings(AUTOMATIC_POLL_SECONDS=60)
     def test_automatic_polls_sources_and_waits_for_events_elsewhere(self) -> None:
-        self.assertEqual(
-            self.next_run(Frequency.AUTOMATIC, Service.SHIP_CONFIRM), utc(2026, 5, 1, 12, 1)
-        )
+        self.assertEqual(self.next_run(Frequency.AUTOMATIC, SHIP_CONFIRM), utc(2026, 5, 1, 12, 1))
         # Delivery on Automatic runs on events; left alone it only has its cleanup runs.
-        cleanup = self.next_run(Frequency.AUTOMATIC, Service.ORDER_DELIVERY)
+        cleanup = self.next_run(Frequency.AUTOMATIC, ORDER_DELIVERY)
         self.assertGreater(cleanup, utc(2026, 5, 1, 12))
         self.assertLessEqual(cleanup, utc(2026, 5, 2, 0))
 

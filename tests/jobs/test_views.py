@@ -4,7 +4,8 @@ from datetime import time
 
 from django.urls import reverse
 
-from jobs.models import Frequency, JobRun, Service, ServiceSchedule
+from jobs.models import Frequency, JobRun, ServiceSchedule
+from orders.jobs import ORDER_DOWNLOAD
 from tests.base import BaseTestCase
 from tests.objects import create_cart
 
@@ -13,7 +14,7 @@ class ScheduleViewTests(BaseTestCase):
     def setUp(self) -> None:
         super().setUp()
         self.cart = create_cart(self.bobs_merchant, prefix="BB-")
-        self.schedule = ServiceSchedule.objects.get(cart=self.cart, service=Service.ORDER_DOWNLOAD)
+        self.schedule = ServiceSchedule.objects.get(cart=self.cart, service=ORDER_DOWNLOAD)
         self.client.force_login(self.bob)
 
     def test_bob_sets_a_daily_download(self) -> None:
@@ -70,7 +71,7 @@ class JobRunViewTests(BaseTestCase):
             account=self.alices_account,
             merchant=self.bobs_merchant,
             cart=cart,
-            service=Service.ORDER_DOWNLOAD,
+            service=ORDER_DOWNLOAD,
             trigger="manual",
             status="partial",
             message="3 new order(s)",
@@ -79,7 +80,7 @@ class JobRunViewTests(BaseTestCase):
         JobRun.objects.create(
             account=self.charlies_account,
             merchant=self.charlies_merchant,
-            service=Service.ORDER_DOWNLOAD,
+            service=ORDER_DOWNLOAD,
             trigger="manual",
             message="charlies run",
         )

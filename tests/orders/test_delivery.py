@@ -7,16 +7,19 @@ from datetime import timedelta
 from django.utils import timezone
 
 from alerts.models import Alert
+from carts import services as cart_services
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, TransientError
-from jobs.models import JobRun, Service
-from orders.models import Order, OrderStatus
+from jobs.models import JobRun
+from orders.jobs import ORDER_DELIVERY
+from orders.models import HoldReason, Order, OrderStatus
 from orders.services import actions
-from orders.services.delivery import MissingWms, orders_deliver
+from orders.services.delivery import orders_deliver
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms, recorder
 from wms import services as wms_services
 from wms.models import SandboxWmsOrder, WmsConnection
+from wms.selectors import MissingWms
 
 
 class DeliveryTests(BaseTestCase):
@@ -26,7 +29,7 @@ class DeliveryTests(BaseTestCase):
         self.cart = create_cart(self.bobs_merchant, prefix="BB-")
 
     def deliver(self):  # type: ignore[no-untyped-def]
-        run = recorder(merchant=self.bobs_merchant, service=Service.ORDER_DELIVERY)
+        run = recorder(merchant=self.bobs_merchant, service=ORDER_DELIVERY)
         try:
             orders_deliver(merchant=self.bobs_merchant, run=run)
         finally:  # the run ends, as the runner ends it: its claims are no longer a live send
@@ -57,6 +60,7 @@ class DeliveryTests(BaseTestCase):
         self.assertEqual(order.status, OrderStatus.ERROR)
         self.assertIn("no street address, postal code", order.error_reason)
         self.assertIn("Resend to WMS", order.error_reason)
+        self.assertEqual(order.error_code, HoldReason.MISSING_ADDRESS)
         self.assertEqual(run.failed, 1)
         self.assertFalse(SandboxWmsOrder.objects.exists())
 
@@ -70,6 +74,7 @@ class DeliveryTests(BaseTestCase):
         self.assertIn(
             "The WMS refused the order: The warehouse has no product NO-SUCH-SKU", bad.error_reason
         )
+        self.assertEqual(bad.error_code, HoldReason.UNKNOWN_SKU)
         self.assertEqual(good.status, OrderStatus.AT_WMS)
 
     def test_an_unmapped_ship_method_holds_the_order_until_it_is_mapped(self) -> None:
@@ -90,6 +95,35 @@ class DeliveryTests(BaseTestCase):
         order.refresh_from_db()
         self.assertEqual((order.status, order.wms_ship_code), (OrderStatus.AT_WMS, "UPS-GND"))
         self.assertEqual(SandboxWmsOrder.objects.get().payload["ship_code"], "UPS-GND")
+
+    def test_a_renamed_cart_still_releases_its_held_orders_and_resolves_the_alert(self) -> None:
+        """Held orders and their alert are found by codes and ids, not by the words shown."""
+        CartConnection.objects.filter(id=self.cart.id).update(reject_unmapped_ship_methods=True)
+        order = create_order(self.cart, ship_code="pigeon")
+        self.deliver()
+        order.refresh_from_db()
+        self.assertEqual(order.error_code, HoldReason.UNMAPPED_SHIP_METHOD)
+        # People rename things and edit the words; neither may keep the order held.
+        Order.objects.filter(id=order.id).update(error_reason="Held, see the mapping page.")
+        cart = CartConnection.objects.get(id=self.cart.id)
+        cart_services.cart_update(
+            cart=cart,
+            label="Bob's Bikes (renamed)",
+            order_source=cart.order_source,
+            reference_prefix=cart.reference_prefix,
+            reject_unmapped_ship_methods=True,
+            inventory_location_id=None,
+            settings={},
+            credentials={},
+        )
+        wms_services.ship_method_map_save(
+            cart=cart, cart_code="pigeon", wms_code="UPS-GND", passthrough=False
+        )
+        order.refresh_from_db()
+        self.assertEqual((order.status, order.error_code), (OrderStatus.NEW, ""))
+        self.assertFalse(
+            Alert.objects.filter(kind="unmapped_ship_method", resolved_at=None).exists()
+        )
 
     def test_an_unmapped_code_goes_as_it_is_when_not_rejected(self) -> None:
         order = create_order(self.cart, ship_code="pigeon")
@@ -153,7 +187,7 @@ class DeliveryTests(BaseTestCase):
         from orders.services.delivery import _record_results
 
         order = create_order(self.cart)
-        run = recorder(merchant=self.bobs_merchant, service=Service.ORDER_DELIVERY)
+        run = recorder(merchant=self.bobs_merchant, service=ORDER_DELIVERY)
         result = {
             order.cust_ref: DeliveryResult(order.cust_ref, ok=False, error="busy", permanent=False)
         }

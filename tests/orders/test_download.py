@@ -14,7 +14,8 @@ from accounts.models import Account, Merchant
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
 from integration_manager.records import OrderPage
-from jobs.models import Frequency, Service, ServiceSchedule
+from jobs.models import Frequency, ServiceSchedule
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from orders.services.download import order_page_store, orders_download
 from orders.upsert import orders_upsert
@@ -29,7 +30,7 @@ class DownloadTests(BaseTestCase):
         self.cart = create_cart(self.bobs_merchant, prefix="BB-")
 
     def store(self, *records, cursor: str | None = "c1", failures=()):  # type: ignore[no-untyped-def]
-        run = recorder(merchant=self.bobs_merchant, service=Service.ORDER_DOWNLOAD, cart=self.cart)
+        run = recorder(merchant=self.bobs_merchant, service=ORDER_DOWNLOAD, cart=self.cart)
         page = OrderPage(orders=list(records), failures=list(failures), cursor=cursor)
         return order_page_store(cart=self.cart, page=page, run=run), run
 
@@ -130,9 +131,7 @@ class DownloadTests(BaseTestCase):
         )
 
     def test_new_orders_make_automatic_delivery_due_now(self) -> None:
-        delivery = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, service=Service.ORDER_DELIVERY
-        )
+        delivery = ServiceSchedule.objects.get(merchant=self.bobs_merchant, service=ORDER_DELIVERY)
         self.assertEqual(delivery.frequency, Frequency.AUTOMATIC)
         self.assertGreater(delivery.next_run_at, timezone.now())  # waits for an event
         with self.captureOnCommitCallbacks() as callbacks:
@@ -151,7 +150,7 @@ class DownloadTests(BaseTestCase):
 
     def test_the_sandbox_cart_downloads_through_the_service(self) -> None:
         cart = create_cart(self.other_merchant, prefix="SB-", settings={"orders_per_minute": 10})
-        run = recorder(merchant=self.other_merchant, service=Service.ORDER_DOWNLOAD, cart=cart)
+        run = recorder(merchant=self.other_merchant, service=ORDER_DOWNLOAD, cart=cart)
         orders_download(cart=cart, run=run)
         count = Order.objects.filter(cart=cart).count()
         self.assertGreater(count, 10)  # it started three minutes ago at 10 a minute
@@ -205,9 +204,7 @@ class ConcurrentDownloadTests(TenantsMixin, TransactionTestCase):
 
         def download() -> None:
             try:
-                run = recorder(
-                    merchant=self.bobs_merchant, service=Service.ORDER_DOWNLOAD, cart=cart
-                )
+                run = recorder(merchant=self.bobs_merchant, service=ORDER_DOWNLOAD, cart=cart)
                 start.wait()
                 order_page_store(cart=cart, page=OrderPage(orders=records, cursor="x"), run=run)
             except BaseException as error:  # reported below; a thread's error is otherwise lost

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from alerts.models import Alert
 from integration_manager.connector_errors import AuthError, RecordError, TransientError
-from jobs.models import Service, ServiceSchedule
+from jobs.models import ServiceSchedule
+from orders.jobs import SHIP_CONFIRM, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus, Shipment
 from orders.services import actions
 from orders.services.delivery import orders_deliver
@@ -25,7 +26,7 @@ class ShipConfirmTests(BaseTestCase):
         create_wms(self.alices_account)
         self.cart = create_cart(self.bobs_merchant, prefix="BB-")
         self.schedule = ServiceSchedule.objects.get(
-            merchant=self.bobs_merchant, cart=None, service=Service.SHIP_CONFIRM
+            merchant=self.bobs_merchant, cart=None, service=SHIP_CONFIRM
         )
 
     def deliver(self) -> None:
@@ -35,7 +36,7 @@ class ShipConfirmTests(BaseTestCase):
         )
 
     def confirm(self):  # type: ignore[no-untyped-def]
-        run = recorder(merchant=self.bobs_merchant, service=Service.SHIP_CONFIRM)
+        run = recorder(merchant=self.bobs_merchant, service=SHIP_CONFIRM)
         shipments_fetch(schedule=ServiceSchedule.objects.get(id=self.schedule.id), run=run)
         return run
 
@@ -74,7 +75,7 @@ class ShipConfirmTests(BaseTestCase):
             ],
             cursor="c",
         )
-        run = recorder(merchant=self.bobs_merchant, service=Service.SHIP_CONFIRM)
+        run = recorder(merchant=self.bobs_merchant, service=SHIP_CONFIRM)
         shipment_page_store(schedule=self.schedule, merchant=self.bobs_merchant, page=page, run=run)
         order.refresh_from_db()
         self.assertEqual((order.status, order.partially_shipped), (OrderStatus.SHIPPED, True))
@@ -111,7 +112,7 @@ class ShipConfirmTests(BaseTestCase):
     def test_new_shipments_make_the_carts_upload_due(self) -> None:
         create_order(self.cart)
         self.deliver()
-        upload = ServiceSchedule.objects.get(cart=self.cart, service=Service.SHIPMENT_UPLOAD)
+        upload = ServiceSchedule.objects.get(cart=self.cart, service=SHIPMENT_UPLOAD)
         self.assertGreater(upload.next_run_at, timezone.now())
         self.confirm()
         upload.refresh_from_db()
@@ -156,7 +157,7 @@ class ShipmentUploadTests(BaseTestCase):
     def upload(self, connector=None):  # type: ignore[no-untyped-def]
         from unittest import mock
 
-        run = recorder(merchant=self.bobs_merchant, service=Service.SHIPMENT_UPLOAD, cart=self.cart)
+        run = recorder(merchant=self.bobs_merchant, service=SHIPMENT_UPLOAD, cart=self.cart)
         if connector is None:
             shipments_upload(cart=self.cart, run=run)
         else:

@@ -28,30 +28,39 @@ class _Forms(HTMLParser):
             if attributes.get("method", "get").lower() == "post":
                 self.current = {}
                 self.forms.append(self.current)
+        elif self.current is not None and "disabled" not in attributes:
+            handler = getattr(self, f"_start_{tag}", None)
+            if handler is not None:
+                handler(attributes)
+
+    def _start_input(self, attributes: dict[str, str]) -> None:
+        name, kind = attributes.get("name"), attributes.get("type", "text").lower()
+        if not name or kind in ("submit", "button", "reset", "file", "image"):
             return
-        name = attributes.get("name")
-        if self.current is None or "disabled" in attributes:
-            return
-        if tag == "input" and name:
-            kind = attributes.get("type", "text").lower()
-            if kind in ("checkbox", "radio"):
-                if "checked" in attributes:
-                    self._add(name, attributes.get("value", "on"))
-            elif kind not in ("submit", "button", "reset", "file", "image"):
-                self._add(name, attributes.get("value", ""))
-        elif tag == "select" and name:
-            self.select, self.multiple = name, "multiple" in attributes
+        if kind not in ("checkbox", "radio"):
+            self._add(name, attributes.get("value", ""))
+        elif "checked" in attributes:
+            self._add(name, attributes.get("value", "on"))
+
+    def _start_select(self, attributes: dict[str, str]) -> None:
+        if attributes.get("name"):
+            self.select, self.multiple = attributes["name"], "multiple" in attributes
             self.first_option, self.chosen = None, False
-        elif tag == "option" and self.select is not None:
-            value = attributes.get("value", "")
-            if "selected" in attributes:
-                self.chosen = True
-                self._add(self.select, value)
-            elif self.first_option is None:
-                self.first_option = value
-        elif tag == "textarea" and name:
-            self.textarea = name
-            self._add(name, "")
+
+    def _start_option(self, attributes: dict[str, str]) -> None:
+        if self.select is None:
+            return
+        value = attributes.get("value", "")
+        if "selected" in attributes:
+            self.chosen = True
+            self._add(self.select, value)
+        elif self.first_option is None:
+            self.first_option = value
+
+    def _start_textarea(self, attributes: dict[str, str]) -> None:
+        if attributes.get("name"):
+            self.textarea = attributes["name"]
+            self._add(self.textarea, "")
 
     def handle_data(self, data: str) -> None:
         if self.textarea is not None and self.current is not None:

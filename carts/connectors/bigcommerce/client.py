@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from integration_manager.http import (
     error_detail,
     remote_text,
 )
+from integration_manager.parsing import format_utc
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +47,32 @@ class StoreNotFound(AuthError):
     """The store hash names no store: a setting to fix, like a refused token."""
 
 
+class AdjustmentRefused(ConnectorError):
+    """BigCommerce refused a batch of stock levels (422). Absolute adjustments are all or
+    nothing and the problem need not say which item it was: the caller narrows it down."""
+
+    def __init__(self, *, title: str, detail: str) -> None:
+        super().__init__(
+            f"BigCommerce refused the stock levels: {detail}. Check the SKUs in BigCommerce."
+        )
+        self.title = title  # the problem's own words, to read which variants it names
+        self.detail = detail  # the same, fit to show
+
+
+@dataclass(frozen=True)
+class VariantPage:
+    """One page of GET /v3/catalog/variants: the variants (id, product_id, sku) and how
+    many pages the listing has."""
+
+    variants: list[dict[str, Any]]
+    total_pages: int
+
+
 class BigCommerceClient:
-    """One connection's calls; 401/403/404-store become AuthError, 429 RateLimited, 5xx and
-    unreadable answers TransientError. Other 4xx are returned to the caller to interpret."""
+    """One connection's calls, named after BigCommerce's operations; each returns parsed JSON
+    or raises the error family (401/403/404-store AuthError, 429 RateLimited, 5xx and
+    unreadable answers TransientError, a refused order RecordError, other 4xx ConnectorError).
+    """
 
     def __init__(
         self,
@@ -121,6 +146,7 @@ class BigCommerceClient:
         params: Mapping[str, Any] | None = None,
         body: Any = None,
     ) -> requests.Response:
+        """Send one request; the statuses every call means the same way become errors."""
         self._throttle()
         response = self.session.request(method, url, params=params, json=body)
         if response.status_code == 401:
@@ -135,6 +161,32 @@ class BigCommerceClient:
         check_response(response, label=LABEL, auth_hint=TOKEN_HINT)
         return response
 
+    def _json_call(
+        self,
+        method: str,
+        url: str,
+        *,
+        scope: str,
+        doing: str,
+        order_id: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+    ) -> Any:
+        """One call's parsed body; a 4xx is refused about the order named, else the store."""
+        response = self._call(method, url, scope=scope, params=params, body=body)
+        if response.status_code >= 400:
+            raise self._refusal(response, doing=doing, order_id=order_id)
+        return _json(response)
+
+    def _refusal(
+        self, response: requests.Response, *, doing: str, order_id: str | None
+    ) -> ConnectorError:
+        if order_id is not None:  # about one order: that order goes to error, the rest go on
+            return _order_refused(response, order_id=order_id, doing=doing)
+        if response.status_code == 404:  # store-wide paths exist: the store hash is wrong
+            return self._store_missing()
+        return _refused(response, doing=doing)
+
     def _store_missing(self) -> StoreNotFound:
         return StoreNotFound(
             f"BigCommerce has no store with the hash “{self.store_hash}”. Copy the store hash "
@@ -142,47 +194,9 @@ class BigCommerceClient:
             "(https://api.bigcommerce.com/stores/<hash>/v3/) into the cart's settings."
         )
 
-    @staticmethod
-    def _json(response: requests.Response) -> Any:
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError:
-            raise TransientError(
-                "BigCommerce sent an answer the hub could not read (not JSON). "
-                "The hub will try again."
-            ) from None
-
-    @staticmethod
-    def _list(payload: Any, *, what: str) -> list[dict[str, Any]]:
-        if payload is None:
-            return []
-        if isinstance(payload, list) and all(isinstance(item, dict) for item in payload):
-            return payload
-        raise TransientError(
-            f"BigCommerce sent {what} in an unexpected shape. The hub will try again."
-        )
-
-    @staticmethod
-    def _data(payload: Any, *, what: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        if isinstance(payload, dict) and isinstance(payload.get("data"), list):
-            meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
-            return payload["data"], meta
-        raise TransientError(
-            f"BigCommerce sent {what} in an unexpected shape. The hub will try again."
-        )
-
-    def _refused(self, response: requests.Response, *, doing: str) -> ConnectorError:
-        """A 4xx we did not expect: our request is wrong, and retrying will not help."""
-        return ConnectorError(
-            f"BigCommerce refused {doing} (HTTP {response.status_code}: "
-            f"{v2_messages(response)}). Report this to the hub's maintainers."
-        )
-
     # orders ----------------------------------------------------------------------------
 
-    def orders(
+    def orders_list(
         self,
         *,
         min_date_modified: datetime,
@@ -191,39 +205,39 @@ class BigCommerceClient:
         limit: int,
     ) -> list[dict[str, Any]]:
         """One page of orders changed in the window, oldest change first; [] past the end."""
-        response = self._call(
+        payload = self._json_call(
             "GET",
             f"{self.v2}/orders",
             scope=ORDERS_SCOPE,
+            doing="the order download",
             params={
-                "min_date_modified": _iso(min_date_modified),
-                "max_date_modified": _iso(max_date_modified),
+                # ISO-8601 to the second: BigCommerce keeps dates to the second.
+                "min_date_modified": format_utc(min_date_modified),
+                "max_date_modified": format_utc(max_date_modified),
                 "sort": "date_modified:asc",
                 "page": page,
                 "limit": limit,
             },
         )
-        if response.status_code == 404:
-            raise self._store_missing()
-        if response.status_code >= 400:
-            raise self._refused(response, doing="the order download")
-        return self._list(self._json(response), what="the order list")
+        return _list(payload, what="the order list")
 
-    def order_counts(self) -> dict[str, Any]:
-        response = self._call("GET", f"{self.v2}/orders/count", scope=ORDERS_SCOPE)
-        if response.status_code == 404:
-            raise self._store_missing()
-        if response.status_code >= 400:
-            raise self._refused(response, doing="the order count")
-        payload = self._json(response)
+    def orders_count(self) -> dict[str, Any]:
+        """GET /v2/orders/count: the number of orders, in all and per status."""
+        payload = self._json_call(
+            "GET", f"{self.v2}/orders/count", scope=ORDERS_SCOPE, doing="the order count"
+        )
         if not isinstance(payload, dict):
             raise TransientError("BigCommerce sent the order count in an unexpected shape.")
         return payload
 
-    def order(self, order_id: str) -> dict[str, Any]:
-        response = self._call("GET", f"{self.v2}/orders/{order_id}", scope=ORDERS_SCOPE)
-        self._check_order_answer(response, order_id=order_id, doing="reading the order")
-        payload = self._json(response)
+    def order_get(self, order_id: str) -> dict[str, Any]:
+        payload = self._json_call(
+            "GET",
+            f"{self.v2}/orders/{order_id}",
+            scope=ORDERS_SCOPE,
+            order_id=order_id,
+            doing="reading the order",
+        )
         if not isinstance(payload, dict):
             raise TransientError("BigCommerce sent an order in an unexpected shape.")
         return payload
@@ -233,37 +247,42 @@ class BigCommerceClient:
         items: list[dict[str, Any]] = []
         page = 1
         while True:
-            response = self._call(
+            payload = self._json_call(
                 "GET",
                 f"{self.v2}/orders/{order_id}/{resource}",
                 scope=ORDERS_SCOPE,
+                order_id=order_id,
+                doing=f"reading {what}",
                 params={"page": page, "limit": PAGE_LIMIT},
             )
-            self._check_order_answer(response, order_id=order_id, doing=f"reading {what}")
-            batch = self._list(self._json(response), what=what)
+            batch = _list(payload, what=what)
             items.extend(batch)
             if len(batch) < PAGE_LIMIT:
                 return items
             page += 1
 
-    def order_products(self, order_id: str) -> list[dict[str, Any]]:
+    def order_products_list(self, order_id: str) -> list[dict[str, Any]]:
         return self._order_collection(order_id, "products", what="the order's products")
 
-    def order_shipping_addresses(self, order_id: str) -> list[dict[str, Any]]:
+    def order_shipping_addresses_list(self, order_id: str) -> list[dict[str, Any]]:
         return self._order_collection(
             order_id, "shipping_addresses", what="the order's shipping addresses"
         )
 
-    def order_shipments(self, order_id: str) -> list[dict[str, Any]]:
+    def order_shipments_list(self, order_id: str) -> list[dict[str, Any]]:
         return self._order_collection(order_id, "shipments", what="the order's shipments")
 
-    def create_shipment(self, order_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    def order_shipment_create(self, order_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST /v2/orders/{id}/shipments; the shipment BigCommerce created (it has an id)."""
         # The session never re-sends a POST; after a timeout the caller asks find_shipment.
-        response = self._call(
-            "POST", f"{self.v2}/orders/{order_id}/shipments", scope=ORDERS_SCOPE, body=body
+        payload = self._json_call(
+            "POST",
+            f"{self.v2}/orders/{order_id}/shipments",
+            scope=ORDERS_SCOPE,
+            order_id=order_id,
+            doing="the shipment",
+            body=body,
         )
-        self._check_order_answer(response, order_id=order_id, doing="the shipment")
-        payload = self._json(response)
         if not isinstance(payload, dict) or "id" not in payload:
             raise TransientError(
                 f"BigCommerce accepted the shipment for order {order_id} but its answer "
@@ -271,35 +290,22 @@ class BigCommerceClient:
             )
         return payload
 
-    def set_order_status(self, order_id: str, status_id: int) -> None:
-        response = self._call(
+    def order_status_update(self, order_id: str, status_id: int) -> None:
+        self._json_call(
             "PUT",
             f"{self.v2}/orders/{order_id}",
             scope=ORDERS_SCOPE,
+            order_id=order_id,
+            doing="the status change",
             body={"status_id": status_id},
         )
-        self._check_order_answer(response, order_id=order_id, doing="the status change")
-
-    def _check_order_answer(
-        self, response: requests.Response, *, order_id: str, doing: str
-    ) -> None:
-        if response.status_code == 404:
-            raise RecordError(
-                f"BigCommerce has no order {order_id} (deleted or archived?) for {doing}.",
-                record_ref=order_id,
-            )
-        if response.status_code >= 400:
-            raise RecordError(
-                f"BigCommerce refused {doing} for order {order_id}: {v2_messages(response)}",
-                record_ref=order_id,
-            )
 
     # catalog and inventory -------------------------------------------------------------
 
-    def variants(
+    def catalog_variants_list(
         self, *, sku: str | None = None, page: int = 1, limit: int = PAGE_LIMIT
-    ) -> tuple[list[dict[str, Any]], int]:
-        """Variants (all, or those with this SKU) as id, product_id and sku; and the page count."""
+    ) -> VariantPage:
+        """Variants (all, or those with this SKU) as id, product_id and sku."""
         params: dict[str, Any] = {
             "include_fields": "sku,product_id",
             "page": page,
@@ -307,18 +313,18 @@ class BigCommerceClient:
         }
         if sku is not None:
             params["sku"] = sku
-        response = self._call(
-            "GET", f"{self.v3}/catalog/variants", scope=PRODUCTS_SCOPE, params=params
+        payload = self._json_call(
+            "GET",
+            f"{self.v3}/catalog/variants",
+            scope=PRODUCTS_SCOPE,
+            doing="the product lookup",
+            params=params,
         )
-        if response.status_code == 404:
-            raise self._store_missing()
-        if response.status_code >= 400:
-            raise self._refused(response, doing="the product lookup")
-        data, meta = self._data(self._json(response), what="the product variants")
+        data, meta = _data(payload, what="the product variants")
         total_pages = int((meta.get("pagination") or {}).get("total_pages") or 1)
-        return data, total_pages
+        return VariantPage(variants=data, total_pages=total_pages)
 
-    def location_items(self, location_id: int) -> list[dict[str, Any]]:
+    def inventory_location_items_list(self, location_id: int) -> list[dict[str, Any]]:
         """One item of an inventory location: proves the location exists and is readable."""
         response = self._call(
             "GET",
@@ -333,14 +339,12 @@ class BigCommerceClient:
                 "location is 1) in the cart's settings."
             )
         if response.status_code >= 400:
-            raise self._refused(response, doing="the inventory lookup")
-        data, _ = self._data(self._json(response), what="the inventory items")
+            raise _refused(response, doing="the inventory lookup")
+        data, _ = _data(_json(response), what="the inventory items")
         return data
 
-    def absolute_adjustment(
-        self, *, items: list[dict[str, Any]], reason: str
-    ) -> dict[str, Any] | None:
-        """Set stock levels; None when done, or the 422 problem BigCommerce answered."""
+    def inventory_adjustment_absolute(self, *, items: list[dict[str, Any]], reason: str) -> None:
+        """Set stock levels; AdjustmentRefused when BigCommerce refuses the batch (422)."""
         response = self._call(
             "PUT",
             f"{self.v3}/inventory/adjustments/absolute",
@@ -348,17 +352,69 @@ class BigCommerceClient:
             body={"reason": reason, "items": items},
         )
         if response.status_code == 422:
-            problem = self._json(response)
-            return problem if isinstance(problem, dict) else {"title": error_detail(response)}
-        if response.status_code == 404:
-            raise self._store_missing()
+            raise _adjustment_refused(response)
         if response.status_code >= 400:
-            raise self._refused(response, doing="the stock levels")
-        self._json(response)  # an unreadable 200 is a fault like any other
+            raise self._refusal(response, doing="the stock levels", order_id=None)
+        _json(response)  # an unreadable 200 is a fault like any other
+
+
+# replies ---------------------------------------------------------------------------------
+
+
+def _json(response: requests.Response) -> Any:
+    if response.status_code == 204 or not response.content:
         return None
+    try:
+        return response.json()
+    except ValueError:
+        raise TransientError(
+            "BigCommerce sent an answer the hub could not read (not JSON). The hub will try again."
+        ) from None
 
 
-def v2_messages(response: requests.Response) -> str:
+def _list(payload: Any, *, what: str) -> list[dict[str, Any]]:
+    if payload is None:
+        return []
+    if isinstance(payload, list) and all(isinstance(item, dict) for item in payload):
+        return payload
+    raise TransientError(f"BigCommerce sent {what} in an unexpected shape. The hub will try again.")
+
+
+def _data(payload: Any, *, what: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    if isinstance(payload, dict) and isinstance(payload.get("data"), list):
+        meta = payload.get("meta") if isinstance(payload.get("meta"), dict) else {}
+        return payload["data"], meta
+    raise TransientError(f"BigCommerce sent {what} in an unexpected shape. The hub will try again.")
+
+
+def _order_refused(response: requests.Response, *, order_id: str, doing: str) -> RecordError:
+    if response.status_code == 404:
+        return RecordError(
+            f"BigCommerce has no order {order_id} (deleted or archived?) for {doing}.",
+            record_ref=order_id,
+        )
+    return RecordError(
+        f"BigCommerce refused {doing} for order {order_id}: {vendor_message(response)}",
+        record_ref=order_id,
+    )
+
+
+def _refused(response: requests.Response, *, doing: str) -> ConnectorError:
+    """A 4xx we did not expect: our request is wrong, and retrying will not help."""
+    return ConnectorError(
+        f"BigCommerce refused {doing} (HTTP {response.status_code}: "
+        f"{vendor_message(response)}). Report this to the hub's maintainers."
+    )
+
+
+def _adjustment_refused(response: requests.Response) -> AdjustmentRefused:
+    problem = _json(response)  # an unreadable refusal is a fault like any other
+    detail = vendor_message(response)
+    title = problem.get("title") if isinstance(problem, dict) else None
+    return AdjustmentRefused(title=str(title or detail), detail=detail)
+
+
+def vendor_message(response: requests.Response) -> str:
     """The messages of a v2 error ([{"status": 400, "message": "..."}]) or a v3 title."""
     try:
         payload = response.json()
@@ -379,8 +435,3 @@ def _seconds(milliseconds: str | None) -> float:
         return max(0.0, float(milliseconds or 0) / 1000)
     except ValueError:
         return 0.0
-
-
-def _iso(moment: datetime) -> str:
-    # ISO-8601 with its offset, to the second: BigCommerce keeps dates to the second.
-    return moment.replace(microsecond=0).isoformat()

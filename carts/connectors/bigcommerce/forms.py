@@ -9,7 +9,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 
-from carts.connectors.bigcommerce.mapping import (
+from carts.connectors.bigcommerce.orders import (
     CANCELLED,
     DEFAULT_DOWNLOAD_STATUSES,
     STATUS_NAMES,
@@ -105,9 +105,8 @@ class BigCommerceSettingsForm(ConnectorSettingsForm):
         if found:
             value = found.group(1)
         value = value.lower()
-        if value.startswith(
-            "store-"
-        ):  # the control panel's address: store-abc123.mybigcommerce.com
+        # The control panel's address: store-abc123.mybigcommerce.com
+        if value.startswith("store-"):
             value = value.removeprefix("store-").split(".", 1)[0]
         if not STORE_HASH.match(value):
             raise forms.ValidationError(

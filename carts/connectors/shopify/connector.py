@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
-from decimal import InvalidOperation
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -18,26 +16,13 @@ from carts.connectors.base import (
     CartConnector,
 )
 from carts.connectors.registry import register
-from carts.connectors.shopify import mapping, queries, webhooks
-from carts.connectors.shopify.client import (
-    SCOPES_HINT,
-    TOKEN_HINT,
-    QueryCostExceeded,
-    ShopifyClient,
-)
+from carts.connectors.shopify import inventory, orders, queries, shipments, webhooks
+from carts.connectors.shopify.client import Location, QueryCostExceeded, ShopifyClient
 from carts.connectors.shopify.forms import ShopifySettingsForm
-from carts.connectors.shopify.inventory_items import (
-    INVENTORY_ITEMS,
-    InventoryItemCache,
-    InventoryItemRef,
-)
-from integration_manager.connector_errors import (
-    AuthError,
-    ConnectorError,
-    RecordError,
-    TransientError,
-)
-from integration_manager.http import remote_text
+from carts.connectors.shopify.inventory import INVENTORY_ITEMS, InventoryItemRef
+from carts.connectors.sku_cache import SkuCache
+from integration_manager.connector_errors import RecordError
+from integration_manager.http import DEFAULT_TIMEOUT
 from integration_manager.outbound import AddressRules
 from integration_manager.records import (
     OrderPage,
@@ -49,19 +34,6 @@ from integration_manager.records import (
 )
 
 logger = logging.getLogger(__name__)
-
-# Shopify prices a query before running it and refuses one above 1,000 points; an order with
-# its lines costs tens of points. The first page is small, later ones are sized from the
-# cost Shopify reports, aiming below the limit.
-FIRST_PAGE_SIZE = 10
-MAX_PAGE_SIZE = 50
-TARGET_QUERY_COST = 900
-# Lines fetched with each order; an order with more gets the rest in a second query.
-LINE_ITEMS_PER_ORDER = 5
-SKUS_PER_SEARCH = 50
-QUANTITIES_PER_CALL = 100
-# Without read_all_orders Shopify shows only this much history.
-VISIBLE_HISTORY = timedelta(days=60)
 
 # A write scope includes its read scope. Any one of the fulfillment-order write scopes will
 # do: which one applies depends on who the order's location belongs to.
@@ -99,11 +71,14 @@ class ShopifyConnector(CartConnector):
         hosts_hint="Type the store's myshopify.com address, e.g. https://your-store.myshopify.com "
         "(Shopify shows it under Settings > Domains), not the shop's own domain.",
     )
-    # The SKU -> inventory item map outlives one job: a class attribute, so tests can swap it.
-    inventory_items: InventoryItemCache = INVENTORY_ITEMS
-    _location_node: dict[str, Any] | None = None  # looked up once per connector
+    address_fields = ("base_url",)
+    default_base_url = ""  # each shop has its own address
+    timeout = DEFAULT_TIMEOUT
+    # The SKU -> inventory items map outlives one job: a class attribute, so tests can swap it.
+    inventory_items: SkuCache[tuple[InventoryItemRef, ...]] = INVENTORY_ITEMS
+    _location_node: Location | None = None  # looked up once per connector
 
-    # settings ------------------------------------------------------------------------
+    # settings ------------------------------------------------------------------------------
 
     @property
     def api_version(self) -> str:
@@ -112,7 +87,7 @@ class ShopifyConnector(CartConnector):
     @property
     def financial_statuses(self) -> frozenset[str]:
         chosen = self.settings.get("financial_statuses")
-        return frozenset(chosen if chosen else mapping.DEFAULT_FINANCIAL_STATUSES)
+        return frozenset(chosen if chosen else orders.DEFAULT_FINANCIAL_STATUSES)
 
     @property
     def notify_customer(self) -> bool:
@@ -120,275 +95,129 @@ class ShopifyConnector(CartConnector):
 
     @cached_property
     def client(self) -> ShopifyClient:
-        token = self.credentials.get("access_token") or ""
-        if not token:
-            raise AuthError(f"The cart has no Shopify access token. {TOKEN_HINT}")
-        if not self.base_url:
-            raise ConnectorError(
-                "The cart has no store address. Type https://your-store.myshopify.com in the "
-                "cart's settings and save."
-            )
         return ShopifyClient(
             session=self.session(),
             base_url=self.base_url,
             api_version=self.api_version,
-            access_token=token,
+            access_token=self.credentials.get("access_token") or "",
         )
 
-    # connection test -------------------------------------------------------------------
+    # connection test -----------------------------------------------------------------------
 
     def test_connection(self) -> str:
-        data = self.client.execute(
-            queries.CONNECTION_TEST_QUERY, operation="HubConnectionTest"
-        ).data
-        shop = data.get("shop") or {}
-        granted = {
-            scope.get("handle", "")
-            for scope in (data.get("currentAppInstallation") or {}).get("accessScopes") or []
-        }
-        granted |= {"read_" + scope.removeprefix("write_") for scope in granted}
-        missing = [
-            " or ".join(choices)
-            for choices in REQUIRED_SCOPES
-            if not any(choice in granted for choice in choices)
-        ]
-        if missing:
-            raise AuthError(
-                "The hub's Shopify app lacks these access scopes: "
-                f"{', '.join(missing)}. {SCOPES_HINT}"
-            )
+        shop = self.client.shop_read(required_scopes=REQUIRED_SCOPES)
         location = self._location()
         message = (
-            f"Connected to the Shopify shop “{shop.get('name', '')}” "
-            f"({shop.get('myshopifyDomain', '')}), API version {self.api_version}. "
-            f"Stock goes to the location “{location.get('name', '')}”."
+            f"Connected to the Shopify shop “{shop.name}” ({shop.domain}), API version "
+            f"{self.api_version}. Stock goes to the location “{location.name}”."
         )
-        earliest = self.settings.get("earliest_order_date")
-        if earliest and "read_all_orders" not in granted:
-            start = datetime.fromisoformat(str(earliest)).replace(tzinfo=UTC)
-            if start < datetime.now(UTC) - VISIBLE_HISTORY:
-                message += (
-                    " Shopify shows apps only the last 60 days of orders unless Shopify "
-                    "grants the app the read_all_orders scope; older orders will not come down."
-                )
-        return message
+        return message + orders.history_warning(
+            self.settings.get("earliest_order_date"), shop.scopes, now=datetime.now(UTC)
+        )
 
-    # orders ----------------------------------------------------------------------------
+    def _location(self) -> Location:
+        """The location stock goes to: the one in the settings, else the primary location."""
+        if self._location_node is None:
+            setting = str(self.settings.get("location_id") or "").strip()
+            self._location_node = self.client.location_read(setting)
+        return self._location_node
+
+    # orders --------------------------------------------------------------------------------
 
     def fetch_orders(self, cursor: str | None) -> Iterator[OrderPage]:
         """Orders updated since the cursor, oldest change first; the cursor is the newest
         updatedAt seen (ISO 8601), including orders skipped for their status."""
-        search = self._order_search(self.window_start(cursor))
-        newest = datetime.fromisoformat(cursor) if cursor else None
-        first = FIRST_PAGE_SIZE
-        target = TARGET_QUERY_COST
+        search = orders.order_search(
+            self.window_start(cursor), self.settings.get("earliest_order_date")
+        )
+        size = orders.PageSize()
         after: str | None = None
         while True:
-            variables = {
-                "first": first,
-                "after": after,
-                "query": search,
-                "lineItems": LINE_ITEMS_PER_ORDER,
-            }
-            try:
-                result = self.client.execute(queries.ORDERS_QUERY, variables, operation="HubOrders")
-            except QueryCostExceeded as refused:
-                if first == 1:
-                    raise
-                if refused.max_cost:
-                    # A shop with a lower limit than the usual 1,000: stay 10 % under it.
-                    target = min(target, int(refused.max_cost * 0.9))
-                first = max(1, first // 2)
-                continue
-            connection = result.data.get("orders") or {}
-            page = OrderPage(orders=[], failures=[], cursor=cursor)
-            for node in connection.get("nodes") or []:
-                newest = self._read_order(node, page=page, newest=newest)
-            page.cursor = newest.isoformat() if newest else cursor
+            listed = self._orders_list(search=search, after=after, size=size)
+            page = OrderPage(
+                orders=[], failures=[], cursor=orders.next_cursor(listed.nodes, cursor)
+            )
+            for node in listed.nodes:
+                self._read_order(node, page=page)
             cursor = page.cursor
             yield page
-            page_info = connection.get("pageInfo") or {}
-            if not page_info.get("hasNextPage"):
+            if not listed.has_next_page:
                 return
-            after = page_info.get("endCursor")
-            first = self._next_page_size(result.requested_cost, first, target=target)
+            after = listed.end_cursor
+            size.fit(listed.requested_cost)
 
-    def _order_search(self, start: datetime) -> str:
-        terms = [f"updated_at:>='{_search_time(start)}'"]
-        earliest = self.settings.get("earliest_order_date")
-        if earliest:
-            placed = datetime.fromisoformat(str(earliest))
-            placed = placed if placed.tzinfo else placed.replace(tzinfo=UTC)
-            terms.append(f"created_at:>='{_search_time(placed)}'")
-        return " AND ".join(terms)
-
-    def _read_order(
-        self, node: dict[str, Any], *, page: OrderPage, newest: datetime | None
-    ) -> datetime | None:
-        """Add one order to the page (or its failure); return the newest updatedAt so far."""
-        reference = str(node.get("legacyResourceId") or node.get("id") or "unknown")
-        try:
-            updated = datetime.fromisoformat(node["updatedAt"])
-            if newest is None or updated > newest:
-                newest = updated
-            reason = mapping.skip_reason(node, financial_statuses=self.financial_statuses)
-            if reason:
-                logger.debug("Shopify order %s not downloaded: %s", reference, reason)
-                return newest
-            record = self._order_record(node)
-        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
-            logger.warning("Shopify order %s could not be read: %s", reference, error)
-            page.failures.append(
-                RecordError(
-                    f"Shopify order {node.get('name') or reference} could not be read "
-                    f"({error}). Check the order in Shopify; it comes down again when it "
-                    "changes.",
-                    record_ref=reference,
+    def _orders_list(
+        self, *, search: str, after: str | None, size: orders.PageSize
+    ) -> queries.Page:
+        """One page of orders; a page Shopify calls too costly is asked for again, smaller."""
+        while True:
+            try:
+                return self.client.orders_list(
+                    first=size.first,
+                    after=after,
+                    search=search,
+                    line_items=orders.LINE_ITEMS_PER_ORDER,
                 )
-            )
-            return newest
-        if record.lines or record.canceled:
+            except QueryCostExceeded as refused:
+                if not size.shrink(refused.max_cost):
+                    raise
+
+    def _read_order(self, node: dict[str, Any], *, page: OrderPage) -> None:
+        """Add one order to the page, or its failure; an order left in Shopify adds nothing."""
+        reference = orders.reference(node)
+        try:
+            record = self._order_record(node)
+        except orders.UNREADABLE as error:
+            logger.warning("Shopify order %s could not be read: %s", reference, error)
+            page.failures.append(orders.unreadable(node, error))
+            return
+        if record is None:
+            return
+        if orders.worth_storing(record):
             page.orders.append(record)
         else:
             logger.debug("Shopify order %s has nothing to ship", reference)
-        return newest
 
-    def _order_record(self, node: dict[str, Any]) -> OrderRecord:
-        line_items = list((node.get("lineItems") or {}).get("nodes") or [])
-        page_info = (node.get("lineItems") or {}).get("pageInfo") or {}
-        while page_info.get("hasNextPage"):
-            data = self.client.execute(
-                queries.ORDER_LINE_ITEMS_QUERY,
-                {"id": node["id"], "after": page_info.get("endCursor")},
-                operation="HubOrderLineItems",
-            ).data
-            more = ((data.get("order") or {}).get("lineItems")) or {}
-            line_items.extend(more.get("nodes") or [])
-            page_info = more.get("pageInfo") or {}
-        if len(line_items) > len((node.get("lineItems") or {}).get("nodes") or []):
-            # raw comes back with the shipment: keep every line in it.
-            node = {
-                **node,
-                "lineItems": {
-                    "pageInfo": {"hasNextPage": False, "endCursor": None},
-                    "nodes": line_items,
-                },
-            }
-        return mapping.order_record(node, line_items=line_items)
+    def _order_record(self, node: dict[str, Any]) -> OrderRecord | None:
+        orders.updated_at(node)  # an order without a readable change time is a failure
+        reason = orders.skip_reason(node, financial_statuses=self.financial_statuses)
+        if reason:
+            logger.debug("Shopify order %s not downloaded: %s", orders.reference(node), reason)
+            return None
+        listed = orders.line_items_page(node)
+        line_items = listed.nodes
+        if listed.has_next_page:
+            line_items += self.client.order_line_items(node["id"], after=listed.end_cursor)
+        return orders.order_record(node, line_items=line_items)
 
-    @staticmethod
-    def _next_page_size(requested_cost: float | None, first: int, *, target: int) -> int:
-        """As many orders as fit in `target` points, from what this page cost per order."""
-        if not requested_cost or first <= 0:
-            return first
-        per_order = max(1.0, (requested_cost - 3) / first)
-        return max(1, min(MAX_PAGE_SIZE, int((target - 3) / per_order)))
-
-    # shipments -------------------------------------------------------------------------
+    # shipments -----------------------------------------------------------------------------
 
     def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
         """Create one fulfillment (one per Shopify location the lines sit at) with the
         tracking; returns the fulfillment ids, comma-separated."""
-        reference = order.order_number or order.source_order_id
-        node = self._fulfillment_orders(order)
-        if not node:
-            raise RecordError(
-                f"Shopify has no order {reference} (id {order.source_order_id}) any more. "
-                "Check whether it was deleted in Shopify.",
-                record_ref=order.source_order_id,
-            )
-        if node.get("cancelledAt"):
-            raise RecordError(
-                f"Shopify order {reference} was cancelled; Shopify takes no shipment for it. "
-                "Check with the merchant whether the parcel was stopped.",
-                record_ref=order.source_order_id,
-            )
-        groups = mapping.fulfillment_groups(
+        reference = shipments.order_reference(order)
+        node = self.client.fulfillment_orders(order.source_order_id, reference=reference)
+        shipments.check_not_cancelled(node, order)
+        groups = shipments.fulfillment_groups(
             order=order,
             shipment=shipment,
-            orders_fulfillment_orders=mapping.fulfillment_orders(node),
+            orders_fulfillment_orders=shipments.fulfillment_orders(node),
         )
         created: list[str] = []
         for group in groups:
-            fulfillment: dict[str, Any] = {
-                "lineItemsByFulfillmentOrder": group,
-                "notifyCustomer": self.notify_customer,
-            }
-            tracking = mapping.tracking_input(shipment)
-            if tracking:
-                fulfillment["trackingInfo"] = tracking
-            result = (
-                self.client.execute(
-                    queries.FULFILLMENT_CREATE_MUTATION,
-                    {"fulfillment": fulfillment},
-                    operation="HubFulfillmentCreate",
-                ).data.get("fulfillmentCreate")
-                or {}
+            fulfillment = shipments.fulfillment_input(
+                group, shipment=shipment, notify_customer=self.notify_customer
             )
-            errors = result.get("userErrors") or []
-            if errors:
-                done = (
-                    f" (it created fulfillment {', '.join(created)} for the rest)"
-                    if created
-                    else ""
-                )
-                raise RecordError(
-                    f"Shopify refused the shipment of order {reference}{done}: "
-                    f"{_user_errors(errors)}. Check the order's fulfillment in Shopify.",
-                    record_ref=order.source_order_id,
-                )
-            fulfillment_node = result.get("fulfillment") or {}
-            if not fulfillment_node.get("id"):
-                # Neither a fulfillment nor a reason: treat the outcome as unknown, so the
-                # hub asks find_shipment before sending again.
-                raise TransientError(
-                    f"Shopify did not confirm the shipment of order {reference}. "
-                    "The hub will check and try again."
-                )
             created.append(
-                str(
-                    fulfillment_node.get("legacyResourceId")
-                    or mapping.legacy_id(fulfillment_node["id"])
+                self.client.fulfillment_create(
+                    fulfillment,
+                    record_ref=order.source_order_id,
+                    reference=reference,
+                    created=tuple(created),
                 )
             )
             logger.info("Shopify fulfillment %s created for order %s", created[-1], reference)
         return ",".join(created)
-
-    def _fulfillment_orders(self, order: UploadOrder) -> dict[str, Any] | None:
-        """The order with all its fulfillment orders and all their lines (None: no order)."""
-        node: dict[str, Any] | None = None
-        fulfillment_orders: list[dict[str, Any]] = []
-        after: str | None = None
-        while True:
-            data = self.client.execute(
-                queries.FULFILLMENT_ORDERS_QUERY,
-                {"id": mapping.gid("Order", order.source_order_id), "after": after},
-                operation="HubFulfillmentOrders",
-            ).data
-            node = data.get("order")
-            if not node:
-                return None
-            connection = node.get("fulfillmentOrders") or {}
-            fulfillment_orders.extend(connection.get("nodes") or [])
-            page_info = connection.get("pageInfo") or {}
-            if not page_info.get("hasNextPage"):
-                break
-            after = page_info.get("endCursor")
-        for fulfillment_order in fulfillment_orders:
-            lines = fulfillment_order.get("lineItems") or {}
-            page_info = lines.get("pageInfo") or {}
-            while page_info.get("hasNextPage"):
-                more = (
-                    self.client.execute(
-                        queries.FULFILLMENT_ORDER_LINES_QUERY,
-                        {"id": fulfillment_order["id"], "after": page_info.get("endCursor")},
-                        operation="HubFulfillmentOrderLines",
-                    ).data.get("fulfillmentOrder")
-                    or {}
-                ).get("lineItems") or {}
-                lines.setdefault("nodes", []).extend(more.get("nodes") or [])
-                page_info = more.get("pageInfo") or {}
-        return {**node, "fulfillmentOrders": {"nodes": fulfillment_orders}}
 
     def find_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str | None:
         """The fulfillments of this order carrying the shipment's tracking number, if any.
@@ -396,234 +225,62 @@ class ShopifyConnector(CartConnector):
         Without a tracking number a shipment cannot be told apart; a second upload is then
         refused by Shopify anyway, as nothing is left to fulfil.
         """
-        number = shipment.tracking_number.strip().casefold()
+        number = shipments.tracking_key(shipment)
         if not number:
             return None
-        data = self.client.execute(
-            queries.ORDER_FULFILLMENTS_QUERY,
-            {"id": mapping.gid("Order", order.source_order_id)},
-            operation="HubOrderFulfillments",
-        ).data
-        node = data.get("order") or {}
-        found = [
-            str(fulfillment.get("legacyResourceId") or mapping.legacy_id(fulfillment["id"]))
-            for fulfillment in node.get("fulfillments") or []
-            if fulfillment.get("status") not in ("CANCELLED", "ERROR", "FAILURE")
-            and any(
-                (info.get("number") or "").strip().casefold() == number
-                for info in fulfillment.get("trackingInfo") or []
-            )
-        ]
-        return ",".join(found) or None
+        fulfillments = self.client.order_fulfillments(order.source_order_id)
+        return ",".join(shipments.fulfillments_with_tracking(fulfillments, number)) or None
 
-    # inventory -------------------------------------------------------------------------
+    # inventory -----------------------------------------------------------------------------
 
     def upload_inventory(self, levels: Sequence[StockLevel]) -> list[RecordError]:
         """Set "available" at the cart's location for each SKU (every variant carrying it)."""
-        location_id = self._location()["id"]
-        wanted: dict[str, int] = {}
-        for level in levels:
-            # Shopify stores negative stock, but a WMS's negative count means "none to sell".
-            wanted[level.sku] = max(0, int(level.available))
+        location_id = self._location().id
+        wanted = inventory.wanted_quantities(levels)
         items = self._inventory_items(list(wanted))
-        failures: list[RecordError] = []
-        quantities: list[tuple[str, str, int]] = []
-        for sku, quantity in wanted.items():
-            found = items.get(sku)
-            if not found:
-                failures.append(
-                    RecordError(
-                        f"No product variant in Shopify has the SKU {sku}. Add the SKU to the "
-                        "variant in Shopify, or leave the item out of inventory uploads.",
-                        record_ref=sku,
-                    )
-                )
-                continue
-            tracked = [item for item in found if item.tracked]
-            if not tracked:
-                failures.append(
-                    RecordError(
-                        f"Shopify does not track stock for SKU {sku}. Tick “Track quantity” "
-                        "on the variant in Shopify.",
-                        record_ref=sku,
-                    )
-                )
-                continue
-            quantities.extend((sku, item.id, quantity) for item in tracked)
-        for start in range(0, len(quantities), QUANTITIES_PER_CALL):
-            batch = quantities[start : start + QUANTITIES_PER_CALL]
+        quantities, failures = inventory.quantities_to_set(wanted, items)
+        for batch in inventory.batches(quantities, inventory.QUANTITIES_PER_CALL):
             failures.extend(self._set_quantities(batch, location_id=location_id))
         return failures
 
-    def _location(self) -> dict[str, Any]:
-        """The location stock goes to: the one in the settings, else the primary location."""
-        if self._location_node is None:
-            setting = str(self.settings.get("location_id") or "").strip()
-            variables = {"id": mapping.gid("Location", setting) if setting else None}
-            data = self.client.execute(
-                queries.LOCATION_QUERY, variables, operation="HubLocation"
-            ).data
-            location = data.get("location")
-            if not location:
-                raise ConnectorError(
-                    f"Shopify has no location with the ID {setting}. Copy the number from "
-                    "Settings > Locations in Shopify into the cart's settings, or leave it "
-                    "blank for the primary location."
-                    if setting
-                    else "Shopify did not say which location is the shop's primary one. "
-                    "Type a location ID in the cart's settings."
-                )
-            self._location_node = location
-        return self._location_node
-
     @property
-    def _cache_key(self) -> tuple[int, str]:
+    def _cache_scope(self) -> tuple[int, str]:
         return (self.context.connection_id, self.base_url)
 
     def _inventory_items(self, skus: Sequence[str]) -> dict[str, tuple[InventoryItemRef, ...]]:
-        found: dict[str, tuple[InventoryItemRef, ...]] = {}
-        unknown = []
-        for sku in skus:
-            cached = self.inventory_items.get(self._cache_key, sku)
-            if cached is None:
-                unknown.append(sku)
-            else:
-                found[sku] = cached
-        for start in range(0, len(unknown), SKUS_PER_SEARCH):
-            batch = unknown[start : start + SKUS_PER_SEARCH]
-            resolved = self._search_variants(batch)
-            for sku in batch:
-                if sku in resolved:
-                    found[sku] = resolved[sku]
-                    self.inventory_items.put(self._cache_key, sku, resolved[sku])
+        found = self.inventory_items.get_many(self._cache_scope, skus)
+        unknown = [sku for sku in skus if sku not in found]
+        for batch in inventory.batches(unknown, inventory.SKUS_PER_SEARCH):
+            variants = self.client.variants_by_sku(inventory.sku_search(batch))
+            resolved = inventory.inventory_items(variants, batch)
+            self.inventory_items.put_many(self._cache_scope, resolved)
+            found.update(resolved)
         return found
 
-    def _search_variants(self, skus: Sequence[str]) -> dict[str, tuple[InventoryItemRef, ...]]:
-        search = " OR ".join(f"sku:{_search_value(sku)}" for sku in skus)
-        wanted = set(skus)
-        resolved: dict[str, list[InventoryItemRef]] = {}
-        after: str | None = None
-        while True:
-            data = self.client.execute(
-                queries.VARIANTS_BY_SKU_QUERY,
-                {"query": search, "after": after},
-                operation="HubVariantsBySku",
-            ).data
-            connection = data.get("productVariants") or {}
-            for variant in connection.get("nodes") or []:
-                sku = variant.get("sku") or ""
-                item = variant.get("inventoryItem") or {}
-                # The search matches loosely (prefixes, other cases): keep exact SKUs only.
-                if sku in wanted and item.get("id"):
-                    refs = resolved.setdefault(sku, [])
-                    ref = InventoryItemRef(id=item["id"], tracked=bool(item.get("tracked")))
-                    if ref not in refs:
-                        refs.append(ref)
-            page_info = connection.get("pageInfo") or {}
-            if not page_info.get("hasNextPage"):
-                return {sku: tuple(refs) for sku, refs in resolved.items()}
-            after = page_info.get("endCursor")
-
     def _set_quantities(
-        self, batch: list[tuple[str, str, int]], *, location_id: str
+        self, batch: list[inventory.Quantity], *, location_id: str
     ) -> list[RecordError]:
-        """Set one batch; Shopify applies all of it or none, so refused SKUs are taken out
-        and the rest is sent again."""
+        """Set one batch; the SKUs Shopify refuses are taken out and the rest is sent again."""
         failures: dict[str, RecordError] = {}
+        idempotent = queries.uses_idempotent_inventory(self.api_version)
+        reference_uri = f"integration-hub://cart/{self.context.connection_id}/inventory-upload"
         while batch:
-            errors = self._send_quantities(batch, location_id=location_id)
-            if not errors:
-                break
-            refused: set[int] = set()
-            for error in errors:
-                index = _quantity_index(error.get("field"))
-                if index is None or index >= len(batch):
-                    continue
-                refused.add(index)
-                sku = batch[index][0]
-                if error.get("code") == "INVALID_INVENTORY_ITEM":
-                    self.inventory_items.forget(self._cache_key, sku)
-                failures.setdefault(
-                    sku,
-                    RecordError(
-                        f"Shopify refused the stock level of SKU {sku}: {error.get('message')}",
-                        record_ref=sku,
-                    ),
-                )
-            if not refused:
-                # Nothing points at a quantity: the whole batch was refused for one reason.
-                message = _user_errors(errors)
-                for sku, _item, _quantity in batch:
-                    failures.setdefault(
-                        sku,
-                        RecordError(f"Shopify refused the stock levels: {message}", record_ref=sku),
-                    )
-                break
-            refused_skus = {batch[index][0] for index in refused}
-            batch = [entry for entry in batch if entry[0] not in refused_skus]
+            input_ = inventory.quantities_input(
+                batch, location_id=location_id, reference_uri=reference_uri, idempotent=idempotent
+            )
+            refused = self.client.inventory_set_quantities(
+                input_, skus=[entry.sku for entry in batch]
+            )
+            for refusal in refused:
+                failures.setdefault(refusal.record_ref, refusal)
+            gone = [refusal.record_ref for refusal in refused if refusal.unknown_item]
+            self.inventory_items.forget(self._cache_scope, gone)
+            batch = inventory.still_to_send(batch, refused)
         return list(failures.values())
 
-    def _send_quantities(
-        self, batch: list[tuple[str, str, int]], *, location_id: str
-    ) -> list[dict[str, Any]]:
-        idempotent = queries.uses_idempotent_inventory(self.api_version)
-        quantities = []
-        for _sku, item_id, quantity in batch:
-            entry: dict[str, Any] = {
-                "inventoryItemId": item_id,
-                "locationId": location_id,
-                "quantity": quantity,
-            }
-            if idempotent:
-                entry["changeFromQuantity"] = None
-            quantities.append(entry)
-        input_: dict[str, Any] = {
-            "name": "available",
-            "reason": "correction",
-            "referenceDocumentUri": (
-                f"integration-hub://cart/{self.context.connection_id}/inventory-upload"
-            ),
-            "quantities": quantities,
-        }
-        if idempotent:
-            document = queries.INVENTORY_SET_IDEMPOTENT_MUTATION
-            variables: dict[str, Any] = {"input": input_, "idempotencyKey": str(uuid.uuid4())}
-        else:
-            input_["ignoreCompareQuantity"] = True
-            document = queries.INVENTORY_SET_MUTATION
-            variables = {"input": input_}
-        result = self.client.execute(document, variables, operation="HubInventorySet").data
-        return (result.get("inventorySetQuantities") or {}).get("userErrors") or []
-
-    # webhooks --------------------------------------------------------------------------
+    # webhooks ------------------------------------------------------------------------------
 
     def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
-        lowered = {name.lower(): value for name, value in headers.items()}
-        webhooks.verify(
-            secret=self.credentials.get("webhook_secret") or "", headers=lowered, body=body
+        return webhooks.parse(
+            secret=self.credentials.get("webhook_secret") or "", headers=headers, body=body
         )
-        return webhooks.notice(headers=lowered, body=body)
-
-
-def _search_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _search_value(value: str) -> str:
-    # Quoted, so SKUs with spaces, colons or dashes are one term of the search syntax.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _quantity_index(field: Any) -> int | None:
-    """The quantity a userError points at: field is ["input", "quantities", "3", ...]."""
-    if isinstance(field, list) and len(field) >= 3 and field[1] == "quantities":
-        try:
-            return int(field[2])
-        except (TypeError, ValueError):
-            return None
-    return None
-
-
-def _user_errors(errors: Sequence[dict[str, Any]]) -> str:
-    return remote_text("; ".join(str(error.get("message") or "") for error in errors), limit=400)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 
-from carts.connectors.shopify.mapping import DEFAULT_FINANCIAL_STATUSES, FINANCIAL_STATUSES
+from carts.connectors.shopify.orders import DEFAULT_FINANCIAL_STATUSES, FINANCIAL_STATUSES
 from carts.connectors.shopify.queries import DEFAULT_API_VERSION
 from integration_manager.connectors import ConnectorSettingsForm
 

@@ -1,6 +1,9 @@
-"""The GraphQL Admin API documents the Shopify connector sends, and the API version rules."""
+"""The GraphQL Admin API documents the Shopify connector sends, its ids, pages and versions."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
 
 # The newest stable version when this was written; the merchant can pin another in the
 # settings. Versions are quarterly and each is supported for at least twelve months.
@@ -18,6 +21,41 @@ def uses_idempotent_inventory(api_version: str) -> bool:
     """Whether this API version wants the 2026-04 form of inventorySetQuantities."""
     # "unstable" is ahead of every dated version; dated ones compare as text (YYYY-MM).
     return api_version == "unstable" or api_version >= IDEMPOTENT_INVENTORY_FROM
+
+
+def gid(kind: str, value: str | int) -> str:
+    """Shopify's global id for a numeric id; a value that already is one is kept."""
+    text = str(value).strip()
+    if text.startswith("gid://"):
+        return text
+    return f"gid://shopify/{kind}/{text}"
+
+
+def legacy_id(global_id: str) -> str:
+    """The numeric id at the end of a global id (gid://shopify/LineItem/123 -> "123")."""
+    return str(global_id).rsplit("/", 1)[-1].split("?", 1)[0]
+
+
+@dataclass
+class Page:
+    """One page of a GraphQL connection: its nodes and where the next page starts."""
+
+    nodes: list[dict[str, Any]] = field(default_factory=list)
+    has_next_page: bool = False
+    end_cursor: str | None = None
+    requested_cost: float | None = None
+
+
+def page(connection: Any, *, requested_cost: float | None = None) -> Page:
+    """A connection ({nodes, pageInfo}) as a Page; a missing one is an empty last page."""
+    connection = connection or {}
+    page_info = connection.get("pageInfo") or {}
+    return Page(
+        nodes=list(connection.get("nodes") or []),
+        has_next_page=bool(page_info.get("hasNextPage")),
+        end_cursor=page_info.get("endCursor"),
+        requested_cost=requested_cost,
+    )
 
 
 MONEY = "shopMoney { amount }"

@@ -12,6 +12,13 @@ from integration_manager.records import WebhookNotice
 ORDER_TOPICS = frozenset({"orders/create", "orders/updated", "orders/cancelled"})
 
 
+def parse(*, secret: str, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
+    """Verify a delivery (header names in any case) and read the notice it carries."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    verify(secret=secret, headers=lowered, body=body)
+    return notice(headers=lowered, body=body)
+
+
 def signature(secret: str, body: bytes) -> str:
     """X-Shopify-Hmac-Sha256 for a body: base64 of HMAC-SHA256 keyed with the signing secret."""
     return hmac_sha256_base64(secret, body)

@@ -35,6 +35,17 @@ def _status_slug(value: str) -> str:
     return slug[3:] if slug.startswith("wc-") else slug  # the database form of a status
 
 
+class StatusSlugsField(forms.CharField):
+    """Status slugs typed as text, separated by commas; the setting keeps them as a list."""
+
+    def prepare_value(self, value: Any) -> Any:
+        # A saved connection's edit form shows the list as the text it was typed as, so that
+        # saving the form unchanged saves the same list (not the list's repr, refused).
+        if isinstance(value, list | tuple):
+            return ", ".join(str(slug) for slug in value)
+        return super().prepare_value(value)
+
+
 class WooCommerceSettingsForm(ConnectorSettingsForm):
     base_url = forms.URLField(
         label="Store address",
@@ -66,7 +77,7 @@ class WooCommerceSettingsForm(ConnectorSettingsForm):
         help_text="Cancelled and refunded orders are always read too, so that a cancellation "
         "reaches the hub.",
     )
-    extra_statuses = forms.CharField(
+    extra_statuses = StatusSlugsField(
         label="Other statuses to download",
         required=False,
         help_text="Status slugs added by plugins, separated by commas, e.g. ready-to-ship.",

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.test import SimpleTestCase
 
-from carts.connectors.woocommerce import mapping
-from integration_manager.connector_errors import RecordError
+from carts.connectors.woocommerce import orders
+from integration_manager.connector_errors import AuthError, RecordError
 from integration_manager.records import OrderRecord
-from tests.carts.test_woocommerce_download import WooCommerceTestCase
 from tests.emulators.woocommerce import coupon_line, fee_line, line_item, shipping_line
+from tests.support.woocommerce import WooCommerceTestCase
 
 FIXTURE = Path(__file__).parents[1] / "emulators" / "data" / "woocommerce" / "order.json"
 
@@ -32,9 +32,9 @@ def charges_add_up(order: OrderRecord) -> Decimal:
     return order.sub_total + order.sales_tax + order.shipping_handling - order.order_discount
 
 
-class WooCommerceMappingTests(SimpleTestCase):
+class WooCommerceOrderRecordTests(SimpleTestCase):
     def test_it_reads_the_documented_order(self) -> None:
-        order = mapping.order_record(fixture_order())
+        order = orders.order_record(fixture_order())
         self.assertEqual(order.source_order_id, "727")
         self.assertEqual(order.order_number, "727")
         # The GMT fields, not the store's local time three hours earlier.
@@ -51,14 +51,14 @@ class WooCommerceMappingTests(SimpleTestCase):
         self.assertEqual(order.raw["id"], 727)
 
     def test_money_is_decimal_never_float(self) -> None:
-        order = mapping.order_record(fixture_order())
+        order = orders.order_record(fixture_order())
         amounts = [order.sub_total, order.sales_tax, order.shipping_handling, order.grand_total]
         for line in order.lines:
             amounts += [line.quantity, line.price, line.discount, line.addl_discount, line.tax]
         self.assertTrue(all(isinstance(amount, Decimal) for amount in amounts))
 
     def test_lines_carry_unit_price_and_the_whole_line_tax(self) -> None:
-        first, second = mapping.order_record(fixture_order()).lines
+        first, second = orders.order_record(fixture_order()).lines
         self.assertEqual(first.sku, "WOO-SINGLE-1")
         self.assertEqual(first.source_line_id, "315")
         self.assertEqual(first.quantity, Decimal("2"))
@@ -71,7 +71,7 @@ class WooCommerceMappingTests(SimpleTestCase):
     def test_addresses_come_from_shipping_with_billing_contact(self) -> None:
         payload = fixture_order()
         payload["shipping"].update(first_name="Jane", address_1="1 Dock Rd", postcode="10001")
-        order = mapping.order_record(payload)
+        order = orders.order_record(payload)
         self.assertEqual(order.ship_to.first_name, "Jane")
         self.assertEqual(order.ship_to.address_1, "1 Dock Rd")
         self.assertEqual(order.ship_to.zip, "10001")
@@ -85,7 +85,7 @@ class WooCommerceMappingTests(SimpleTestCase):
         payload = fixture_order()
         payload["shipping"] = {key: "" for key in payload["shipping"]}
         payload["billing"]["address_1"] = "12 Billing St"
-        self.assertEqual(mapping.order_record(payload).ship_to.address_1, "12 Billing St")
+        self.assertEqual(orders.order_record(payload).ship_to.address_1, "12 Billing St")
 
     def test_the_ship_code_is_the_shipping_lines_title(self) -> None:
         payload = fixture_order(
@@ -93,10 +93,10 @@ class WooCommerceMappingTests(SimpleTestCase):
                 {**shipping_line("UPS Ground", instance_id="4", total="7.50"), "id": 1},
             ]
         )
-        order = mapping.order_record(payload)
+        order = orders.order_record(payload)
         self.assertEqual(order.ship_code, "UPS Ground")
         self.assertEqual(order.ship_description, "flat_rate:4")
-        self.assertEqual(mapping.order_record(fixture_order(shipping_lines=[])).ship_code, "")
+        self.assertEqual(orders.order_record(fixture_order(shipping_lines=[])).ship_code, "")
 
     def test_a_coupon_is_a_pre_tax_discount_per_unit(self) -> None:
         # 3 x 10.00 with a 6.00 coupon: 2.00 off each unit before tax; tax 1.92 on 24.00.
@@ -107,7 +107,7 @@ class WooCommerceMappingTests(SimpleTestCase):
             total_tax="1.92",
             total="30.92",
         )
-        order = mapping.order_record(payload)
+        order = orders.order_record(payload)
         [line] = order.lines
         self.assertEqual(line.price, Decimal("10.00"))
         self.assertEqual(line.discount, Decimal("2.00"))
@@ -120,7 +120,7 @@ class WooCommerceMappingTests(SimpleTestCase):
     def test_an_uneven_unit_price_keeps_four_places_and_the_exact_subtotal(self) -> None:
         payload = fixture_order(line_items=[{**line_item("PEN", 3, "3.3333"), "id": 4}])
         payload["line_items"][0]["subtotal"] = payload["line_items"][0]["total"] = "10.00"
-        order = mapping.order_record(payload)
+        order = orders.order_record(payload)
         self.assertEqual(order.lines[0].price, Decimal("3.3333"))
         self.assertEqual(order.sub_total, Decimal("10.00"))
 
@@ -129,35 +129,73 @@ class WooCommerceMappingTests(SimpleTestCase):
             fee_lines=[fee_line("Gift wrap", "4.00"), fee_line("Loyalty discount", "-3.00")],
             total="30.35",  # 29.35 + 4.00 - 3.00
         )
-        order = mapping.order_record(payload)
+        order = orders.order_record(payload)
         self.assertEqual(order.shipping_handling, Decimal("14.00"))
         self.assertEqual(order.order_discount, Decimal("3.00"))
         self.assertEqual(charges_add_up(order), order.grand_total)
 
     def test_cancelled_and_refunded_orders_are_canceled(self) -> None:
-        self.assertTrue(mapping.order_record(fixture_order(status="cancelled")).canceled)
-        self.assertTrue(mapping.order_record(fixture_order(status="refunded")).canceled)
-        self.assertFalse(mapping.order_record(fixture_order(status="on-hold")).canceled)
+        self.assertTrue(orders.order_record(fixture_order(status="cancelled")).canceled)
+        self.assertTrue(orders.order_record(fixture_order(status="refunded")).canceled)
+        self.assertFalse(orders.order_record(fixture_order(status="on-hold")).canceled)
 
     def test_a_line_without_sku_refuses_the_order_but_not_its_cancellation(self) -> None:
         payload = json.loads(FIXTURE.read_text())  # line 315 has an empty SKU
         with self.assertRaises(RecordError) as refused:
-            mapping.order_record(payload)
+            orders.order_record(payload)
         self.assertEqual(refused.exception.record_ref, "727")
         self.assertIn("Woo Single #1", str(refused.exception))
-        cancelled = mapping.order_record({**copy.deepcopy(payload), "status": "cancelled"})
+        cancelled = orders.order_record({**copy.deepcopy(payload), "status": "cancelled"})
         self.assertTrue(cancelled.canceled)
         self.assertEqual([line.sku for line in cancelled.lines], ["Bar3"])
 
     def test_an_unreadable_amount_names_the_order(self) -> None:
         with self.assertRaises(RecordError) as refused:
-            mapping.order_record(fixture_order(total="12,50"))
+            orders.order_record(fixture_order(total="12,50"))
         self.assertEqual(refused.exception.record_ref, "727")
         self.assertIn("total", str(refused.exception))
 
     def test_the_customers_note_comes_along(self) -> None:
-        order = mapping.order_record(fixture_order(customer_note="Leave at the back door"))
+        order = orders.order_record(fixture_order(customer_note="Leave at the back door"))
         self.assertEqual(order.notes, "Leave at the back door")
+
+
+class WooCommerceOrderWalkTests(SimpleTestCase):
+    """The download's walk from fixtures: list_orders stands in for GET /orders."""
+
+    start = datetime(2017, 3, 22, 19, 0, 0, 500_000, tzinfo=UTC)
+
+    def walk(self, cursor: str | None = None) -> orders.OrderWalk:
+        return orders.OrderWalk(start=self.start, cursor=cursor, page_size=100)
+
+    def test_the_last_page_carries_the_newest_change_as_cursor(self) -> None:
+        queries: list[dict[str, Any]] = []
+
+        def list_orders(query: Any) -> list[dict[str, Any]]:
+            queries.append(dict(query))
+            return [fixture_order()]
+
+        [page] = list(self.walk().pages(list_orders))
+        self.assertEqual([order.source_order_id for order in page.orders], ["727"])
+        self.assertEqual(page.cursor, "2017-03-22T19:28:08+00:00")
+        self.assertEqual(queries[0]["modified_after"], "2017-03-22T19:00:00")  # whole seconds
+        self.assertEqual(queries[0]["orderby"], "modified")
+
+    def test_an_order_read_again_unchanged_is_yielded_once(self) -> None:
+        walk = self.walk()
+        self.assertEqual(len(walk.page([fixture_order()]).orders), 1)
+        self.assertEqual(walk.page([fixture_order()]).orders, [])
+        changed = fixture_order(date_modified_gmt="2017-03-22T19:30:00")
+        self.assertEqual(len(walk.page([changed]).orders), 1)
+
+    def test_a_store_that_does_not_sort_by_modification_is_refused(self) -> None:
+        newer = fixture_order(id=728, date_modified_gmt="2017-03-22T19:40:00")
+        with self.assertRaisesMessage(AuthError, "did not filter or sort"):
+            list(self.walk().pages(lambda query: [newer, fixture_order()]))
+
+    def test_the_cursor_never_goes_back(self) -> None:
+        [page] = list(self.walk(cursor="2017-03-22T20:00:00+00:00").pages(lambda query: []))
+        self.assertEqual(page.cursor, "2017-03-22T20:00:00+00:00")
 
 
 class WooCommerceNormalisedDownloadTests(WooCommerceTestCase):

@@ -1,0 +1,33 @@
+"""Reads for the WMS side: the account's WMS connection for a merchant, and who it works for."""
+
+from __future__ import annotations
+
+from accounts.models import Merchant
+from integration_manager.connector_errors import ConnectorError
+from integration_manager.records import MerchantRef
+from wms.connectors.base import WmsConnector
+from wms.connectors.registry import wms_connector_for
+from wms.models import WmsConnection
+
+
+class MissingWms(ConnectorError):
+    """The account has no WMS yet, so there is nowhere to send orders."""
+
+
+def merchant_ref(merchant: Merchant) -> MerchantRef:
+    """The merchant as a WMS connector sees it (its customer id in the WMS)."""
+    return MerchantRef(id=merchant.id, name=merchant.name, wms_customer_id=merchant.wms_customer_id)
+
+
+def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:
+    """The merchant's account's WMS and its connector; MissingWms (with what to do) if none."""
+    wms = (
+        WmsConnection.objects.select_related("account")
+        .filter(account_id=merchant.account_id)
+        .first()
+    )
+    if wms is None:
+        raise MissingWms(
+            "No WMS is set up, so orders cannot be sent. Choose your WMS under Settings → WMS."
+        )
+    return wms, wms_connector_for(wms)
