@@ -13,6 +13,7 @@ COPY orders orders
 COPY inventory inventory
 COPY alerts alerts
 COPY jobs jobs
+COPY csvfiles csvfiles
 COPY templates templates
 COPY static static
 COPY manage.py ./

@@ -97,6 +97,9 @@ class Merchant(models.Model):
     name = models.CharField(max_length=200)
     # The WMS's own id for this merchant (3PL customer id), where the WMS needs one.
     wms_customer_id = models.CharField("WMS customer id", max_length=100, blank=True)
+    # What else the account's WMS needs for this merchant (a facility, a folder), by the WMS
+    # connector's merchant_settings_form; kept when the WMS changes, read by whichever fits.
+    wms_settings = models.JSONField("WMS settings", default=dict, blank=True)
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(default=now)
 

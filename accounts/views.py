@@ -259,9 +259,13 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
             "is_active": merchant.is_active,
         },
     )
+    wms_settings = _wms_settings_summary(request, merchant)
+    if wms_settings is not None:
+        del form.fields["wms_customer_id"]  # the WMS settings card edits it, with a picker
     if request.method == "POST" and form.is_valid():
+        data = {"wms_customer_id": merchant.wms_customer_id, **form.cleaned_data}
         try:
-            services.merchant_update(merchant=merchant, **form.cleaned_data)
+            services.merchant_update(merchant=merchant, **data)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -274,8 +278,32 @@ def merchant_edit(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "users": merchant.memberships.select_related("user").order_by("user__email"),
         "invitations": merchant.invitations.filter(accepted_at=None, revoked_at=None),
         "rows": merchant_service_rows(merchant),
+        "wms_settings": wms_settings,
     }
     return render(request, "accounts/merchant_form.html", context)
+
+
+def _wms_settings_summary(request: HttpRequest, merchant: Merchant) -> dict | None:
+    """What the account's WMS keeps for this merchant, for the merchant page's WMS card;
+    None when the WMS needs nothing per merchant (or the member may not see the WMS)."""
+    from wms.connectors.base import CUSTOMER_ID_FIELD
+    from wms.connectors.registry import WMS_CONNECTORS
+    from wms.models import WmsConnection
+
+    wms = WmsConnection.objects.filter(account_id=merchant.account_id).first()
+    connector = WMS_CONNECTORS.find(wms.connector_key) if wms else None
+    if connector is None or connector.merchant_settings_form is None:
+        return None
+    if not request.membership.can_manage_wms:
+        return None
+    form = connector.merchant_settings_form()
+    saved = {**(merchant.wms_settings or {}), CUSTOMER_ID_FIELD: merchant.wms_customer_id}
+    return {
+        "wms": wms,
+        "values": [
+            (field.label or name, saved.get(name) or "") for name, field in form.fields.items()
+        ],
+    }
 
 
 @require_POST

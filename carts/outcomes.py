@@ -53,7 +53,10 @@ def cart_run_failed(schedule: ServiceSchedule, error: Exception) -> None:
 
 def cart_run_succeeded(schedule: ServiceSchedule) -> None:
     cart = schedule.cart
-    CartConnection.objects.filter(id=cart.id).update(last_success_at=timezone.now(), last_error="")
+    now = timezone.now()
+    CartConnection.objects.filter(id=cart.id).update(
+        last_success_at=now, verified_at=now, last_error=""
+    )
     alerts_resolve(account_id=cart.account_id, kind=AlertKind.CART_FAILING, cart=cart)
 
 

@@ -14,6 +14,7 @@ from alerts.models import AlertKind
 from alerts.services import alerts_resolve
 from carts.connectors.registry import CART_CONNECTORS
 from carts.models import CartConnection
+from integration_manager.connection_state import connection_test
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_ensure_for_cart, schedules_refresh
 
@@ -62,8 +63,10 @@ def cart_create(
     reject_unmapped_ship_methods: bool = False,
     settings: dict[str, Any],
     credentials: dict[str, str],
+    enabled: bool = True,
 ) -> CartConnection:
-    """A new cart with its three schedules (Automatic); its first download starts at once."""
+    """A new cart with its schedules (Automatic); its first download starts at once, or,
+    when it is made switched off (enabled=False, the setup screens), when its test passes."""
     connector = CART_CONNECTORS.get(connector_key)
     prefix = validate_reference_prefix(account_id=merchant.account_id, prefix=reference_prefix)
     cart = CartConnection.objects.create(
@@ -76,6 +79,7 @@ def cart_create(
         reject_unmapped_ship_methods=reject_unmapped_ship_methods,
         settings={**connector.initial_settings(), **settings},
         credentials=credentials,
+        enabled=enabled,
     )
     schedules_ensure_for_cart(cart=cart)
     return cart
@@ -110,7 +114,12 @@ def cart_update(
         settings=settings,
         credentials=credentials,
     )
-    cart.settings = {**cart.settings, **settings}
+    settings = {**cart.settings, **settings}
+    if settings != cart.settings or credentials:
+        # Not proved any more; an error from before the change is not about these settings.
+        cart.verified_at = None
+        cart.last_error, cart.last_error_at = "", None
+    cart.settings = settings
     if credentials:
         cart.paused_at = None
         cart.paused_reason = ""
@@ -128,7 +137,15 @@ def cart_set_enabled(*, cart: CartConnection, enabled: bool) -> None:
 
 
 def cart_test_connection(*, cart: CartConnection) -> str:
-    """Ask the cart whether the settings and credentials work; returns what it said."""
+    """Ask the cart whether the settings and credentials work; returns what it said.
+
+    A pass proves the connection (verified_at) and switches on a cart that was waiting for
+    its first pass; a failure is its last error. Either way the result is recorded before
+    it is shown.
+    """
     from carts.connectors.registry import cart_connector_for
 
-    return cart_connector_for(cart).test_connection()
+    found, waiting = connection_test(cart, cart_connector_for(cart))
+    if waiting:
+        cart_set_enabled(cart=cart, enabled=True)
+    return found

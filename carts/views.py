@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -92,15 +91,12 @@ def cart_create(request: HttpRequest, connector_key: str) -> HttpResponse:
                 reject_unmapped_ship_methods=data["reject_unmapped_ship_methods"],
                 settings=settings_form.settings_data(),
                 credentials=settings_form.secrets_data(),
+                enabled=False,  # it goes live when its test passes, just below
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                f"Cart “{cart.label}” added; its first order download has started. "
-                "Use Test connection to check the credentials.",
-            )
+            _test_new_cart(request, cart)
             return redirect("cart_detail", cart_id=cart.id)
     context = {"form": form, "settings_form": settings_form, "connector": connector}
     return render(request, "carts/cart_form.html", context)
@@ -118,8 +114,9 @@ def cart_detail(request: HttpRequest, cart_id: int) -> HttpResponse:
         "alerts": cart.alerts.filter(resolved_at=None)[:5],
         "unmapped": cart.ship_method_maps.filter(wms_code="", passthrough=False).count(),
         "recent_runs": JobRun.objects.filter(cart=cart).order_by("-started_at", "-id")[:10],
+        # The address the hub is served at, as the browser reached it (another PORT too).
         "webhook_url": (
-            settings.SITE_URL + reverse("cart_webhook", args=[cart.webhook_token])
+            request.build_absolute_uri(reverse("cart_webhook", args=[cart.webhook_token]))
             if connector is not None and connector.supports(WEBHOOKS)
             else ""
         ),
@@ -150,7 +147,7 @@ def cart_edit(request: HttpRequest, cart_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid() and settings_form.is_valid():
         data = form.cleaned_data
         try:
-            services.cart_update(
+            cart = services.cart_update(
                 cart=cart,
                 label=data["label"],
                 order_source=data["order_source"],
@@ -165,22 +162,55 @@ def cart_edit(request: HttpRequest, cart_id: int) -> HttpResponse:
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, f"Cart “{cart.label}” saved.")
+            if cart.verified_at is None:  # new settings: say at once whether they work
+                _test_saved_cart(request, cart)
+            else:
+                messages.success(request, f"Cart “{cart.label}” saved.")
             return redirect("cart_detail", cart_id=cart.id)
     context = {"form": form, "settings_form": settings_form, "connector": connector, "cart": cart}
     return render(request, "carts/cart_form.html", context)
+
+
+def _test_saved_cart(request: HttpRequest, cart: CartConnection) -> None:
+    try:
+        found = services.cart_test_connection(cart=cart)
+    except ConnectorError as error:
+        messages.warning(request, f"Cart “{cart.label}” saved, but the test failed: {error}")
+    else:
+        messages.success(request, f"Cart “{cart.label}” saved and connected. {found}")
+
+
+def _test_new_cart(request: HttpRequest, cart: CartConnection) -> None:
+    """A new cart is saved switched off and tested; it goes live only when the test passes."""
+    try:
+        found = services.cart_test_connection(cart=cart)
+    except ConnectorError as error:
+        messages.warning(
+            request,
+            f"Cart “{cart.label}” saved, but not switched on: the test failed. {error} "
+            "Correct the settings (Edit), then use Test connection: the cart switches on when "
+            "the test passes.",
+        )
+    else:
+        messages.success(
+            request,
+            f"Cart “{cart.label}” connected and switched on. {found} Its first order "
+            "download has started.",
+        )
 
 
 @require_POST
 @member_required()
 def cart_test(request: HttpRequest, cart_id: int) -> HttpResponse:
     cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    waiting = not cart.enabled and cart.verified_at is None
     try:
         found = services.cart_test_connection(cart=cart)
     except ConnectorError as error:
         messages.error(request, f"Test failed: {error}")
     else:
-        messages.success(request, f"Test passed. {found}")
+        switched_on = " The cart is switched on." if waiting else ""
+        messages.success(request, f"Test passed. {found}{switched_on}")
     return redirect("cart_detail", cart_id=cart.id)
 
 

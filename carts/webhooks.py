@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from carts.connectors.base import WEBHOOKS
 from carts.connectors.registry import CART_CONNECTORS, cart_connector_for
 from carts.models import CartConnection, WebhookDelivery
-from integration_manager.connector_errors import AuthError, RecordError
+from integration_manager.webhooks import webhook_notice
 from jobs.services import schedules_trigger
 from orders.jobs import ORDER_DOWNLOAD
 
@@ -28,15 +28,9 @@ def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
     connector_class = CART_CONNECTORS.find(cart.connector_key)
     if connector_class is None or not connector_class.supports(WEBHOOKS):
         return JsonResponse({"error": "This cart does not take webhooks."}, status=404)
-    connector = cart_connector_for(cart)
-    headers = {name.lower(): value for name, value in request.headers.items()}
-    try:
-        notice = connector.parse_webhook(headers=headers, body=request.body)
-    except AuthError:
-        logger.warning("cart %s: webhook with a bad signature refused", cart.id)
-        return JsonResponse({"error": "Signature does not match."}, status=401)
-    except RecordError as error:
-        return JsonResponse({"error": str(error)}, status=400)
+    notice = webhook_notice(cart_connector_for(cart), request, what=f"cart {cart.id}")
+    if isinstance(notice, JsonResponse):
+        return notice
     if not notice.wants_download:
         return JsonResponse({"ok": True})
     try:

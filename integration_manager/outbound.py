@@ -155,7 +155,8 @@ def host_matches(host: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatchcase(host, pattern.lower()) for pattern in patterns)
 
 
-def _addresses_if_resolvable(host: str, port: int) -> list[IPAddress] | None:
+def addresses_if_resolvable(host: str, port: int) -> list[IPAddress] | None:
+    """What a name resolves to now, or None when it does not resolve (yet)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
@@ -185,7 +186,7 @@ def url_check(url: str, *, rules: AddressRules = ANY_PUBLIC_HOST) -> str:
             "for them."
         )
     port = port or (443 if scheme == "https" else 80)
-    addresses = _addresses_if_resolvable(host, port)
+    addresses = addresses_if_resolvable(host, port)
     inside = bool(addresses) and all(in_allowed_network(address) for address in addresses)
     if addresses is not None and not all(address_allowed(address) for address in addresses):
         raise AddressInvalid(REFUSED.format(host=host))
@@ -210,6 +211,6 @@ def call_check(url: str, *, rules: AddressRules) -> None:
         scheme == "http" and not rules.plain_http
     ):
         # Only an operator-allowed network may break the connector's own rules.
-        addresses = _addresses_if_resolvable(host, port)
+        addresses = addresses_if_resolvable(host, port)
         if not addresses or not all(in_allowed_network(address) for address in addresses):
             raise OutboundRefused(REFUSED.format(host=host))

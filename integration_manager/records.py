@@ -119,6 +119,9 @@ class MerchantRef:
     id: int
     name: str
     wms_customer_id: str = ""
+    # The merchant's settings for the WMS (the connector's merchant_settings_form), e.g.
+    # {"facility_id": "1"} or {"folder": "acme"}.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -232,8 +235,9 @@ class ShipMethodRecord:
 
 @dataclass(frozen=True)
 class WebhookNotice:
-    """A verified webhook from a cart: its delivery id (for de-duplication), its topic, and
-    the orders it names. It only nudges a download; the download stays the source of truth."""
+    """A verified webhook from a cart or a WMS: its delivery id (for de-duplication), its
+    topic, and the orders it names (a cart's own order ids; a WMS's, our references). It only
+    nudges a run; the run stays the source of truth."""
 
     delivery_id: str
     topic: str

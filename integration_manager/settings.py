@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "wms",
     "inventory",
     "orders",
+    "csvfiles",
 ]
 
 MIDDLEWARE = [

@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("wms.urls")),
     path("", include("jobs.urls")),
     path("", include("alerts.urls")),
+    path("", include("csvfiles.urls")),
     path("admin/", admin.site.urls),
 ]

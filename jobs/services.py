@@ -91,6 +91,7 @@ def schedules_trigger(
     service: str,
     merchant_id: int | None = None,
     cart_ids: list[int] | None = None,
+    merchant_ids: list[int] | None = None,
     whatever_frequency: bool = False,
 ) -> int:
     """Automatic triggering, the one way every caller does it (stored orders, shipments and
@@ -107,6 +108,8 @@ def schedules_trigger(
         schedules = schedules.filter(frequency=Frequency.AUTOMATIC)
     if cart_ids is not None:
         schedules = schedules.filter(cart_id__in=cart_ids)
+    elif merchant_ids is not None:
+        schedules = schedules.filter(merchant_id__in=merchant_ids, cart=None)
     else:
         schedules = schedules.filter(merchant_id=merchant_id, cart=None)
     now = timezone.now()

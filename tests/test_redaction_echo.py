@@ -21,12 +21,12 @@ from alerts.services import alert_notify
 from carts.models import CartConnection
 from integration_manager.connector_errors import ConnectorError
 from integration_manager.redaction import RedactingFilter
-from inventory.jobs import INVENTORY_UPLOAD
+from inventory.jobs import INVENTORY, INVENTORY_UPLOAD
 from inventory.models import InventoryLevel, Location
 from jobs.dispatcher import schedule_claim_now
 from jobs.models import JobRun, ServiceSchedule
 from jobs.runner import schedule_run
-from orders.jobs import ORDER_DOWNLOAD, SHIPMENT_UPLOAD
+from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD, SHIP_CONFIRM, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus, Shipment
 from tests.base import BaseTestCase
 from tests.emulators.echo import EchoEmulator
@@ -185,3 +185,65 @@ class EchoRedactionTests(BaseTestCase):
                     # A hostile answer is bad input: it fails a run with a reason, never
                     # with a crash.
                     self.assertNotIn("unexpected error", shown)
+
+
+THREEPL_CREDENTIALS = {"client_id": "tpl_echo_client_0123", "client_secret": "tpl_echo_secret_0123"}
+
+
+class WmsEchoRedactionTests(BaseTestCase):
+    """The 3PL Warehouse Manager connector against the echoing server, every WMS service."""
+
+    def exercise(self, echo: EchoEmulator) -> str:
+        from wms.models import WmsConnection
+        from wms.services import wms_save, wms_test_connection
+
+        WmsConnection.objects.filter(account=self.alices_account).delete()
+        wms = wms_save(
+            account=self.alices_account,
+            connector_key="threepl",
+            label="Echo 3PL",
+            settings={"base_url": echo.base_url, "user_login": "hub-user"},
+            credentials=THREEPL_CREDENTIALS,
+        )
+        self.bobs_merchant.wms_customer_id = "12"
+        self.bobs_merchant.wms_settings = {"facility_id": "1"}
+        self.bobs_merchant.save()
+        shown: list[str] = []
+        try:
+            shown.append(wms_test_connection(wms=wms))
+        except ConnectorError as error:
+            shown.append(str(error))
+        cart = create_cart(self.bobs_merchant, prefix=f"EW{CartConnection.objects.count()}-")
+        create_order(cart, number=9001)
+        for service in (ORDER_DELIVERY, SHIP_CONFIRM, INVENTORY):
+            WmsConnection.objects.filter(id=wms.id).update(paused_at=None)
+            schedule = ServiceSchedule.objects.get(
+                merchant=self.bobs_merchant, cart=None, service=service
+            )
+            claimed_at = schedule_claim_now(schedule=schedule)
+            schedule_run(schedule_id=schedule.id, claimed_at=claimed_at, trigger="manual")
+        for alert in Alert.objects.all():
+            alert_notify(alert=alert)
+        wms.refresh_from_db()
+        shown += [wms.last_error, wms.paused_reason]
+        for run in JobRun.objects.filter(merchant=self.bobs_merchant):
+            shown += [run.message, run.log]
+        shown += [alert.subject + alert.message for alert in Alert.objects.all()]
+        shown += [message.subject + message.body for message in mail.outbox]
+        shown += list(Order.objects.values_list("error_reason", flat=True))
+        return "\n".join(shown)
+
+    def test_no_echoed_warehouse_credential_is_shown_anywhere(self) -> None:
+        secrets = {basic(*THREEPL_CREDENTIALS.values())}
+        for value in THREEPL_CREDENTIALS.values():
+            secrets |= encodings(value)
+        for status, as_json in ((401, True), (400, True), (500, False), (200, True)):
+            with self.subTest(status=status, json=as_json):
+                echo = EchoEmulator(status=status, as_json=as_json)
+                echo.start()
+                self.addCleanup(echo.stop)
+                shown = self.exercise(echo)
+                self.assertTrue(echo.requests)
+                for secret in secrets:
+                    self.assertNotIn(secret, shown)
+                self.assertNotIn("unexpected error", shown)

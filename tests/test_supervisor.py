@@ -45,3 +45,17 @@ class SupervisorTests(SimpleTestCase):
         self.assertEqual(crasher.exits[:3], [3, 3, 3])
         self.assertGreaterEqual(crasher.pause, 0.05 * 2**3)
         self.assertEqual(self.supervisor.children["worker"].restarts, 0)
+
+
+class EmbeddedLinksTests(SimpleTestCase):
+    def test_make_run_on_another_port_links_to_that_port(self) -> None:
+        from unittest import mock
+
+        from integration_manager.management.commands.embedded import serve_links_at
+
+        with mock.patch.dict(os.environ, clear=False):
+            os.environ.pop("SITE_URL", None)
+            serve_links_at(8001)
+            self.assertEqual(os.environ["SITE_URL"], "http://127.0.0.1:8001")
+            serve_links_at(9000)  # an address the operator set wins
+            self.assertEqual(os.environ["SITE_URL"], "http://127.0.0.1:8001")

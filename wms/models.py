@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Account, Merchant
-from carts.models import CartConnection
+from carts.models import CartConnection, new_webhook_token
 from integration_manager.connection_state import ConnectionState
 from integration_manager.fields import EncryptedJSONField
 
@@ -21,6 +21,8 @@ class WmsConnection(ConnectionState):
     label = models.CharField(max_length=200)
     credentials = EncryptedJSONField()
     settings = models.JSONField(default=dict, blank=True)
+    # The secret part of this connection's webhook address (/webhooks/wms/<token>/).
+    webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -133,3 +135,26 @@ class SandboxWmsOrder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference} ({self.cust_ref})"
+
+
+class WmsWebhookDelivery(models.Model):
+    """A webhook the WMS sent, kept by a digest of what its signature covers, so a repeat is
+    recognised."""
+
+    tenant_merchant_field = None
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    wms = models.ForeignKey(WmsConnection, on_delete=models.CASCADE, related_name="webhooks")
+    delivery_id = models.CharField(max_length=200)
+    topic = models.CharField(max_length=100, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "WMS webhook delivery"
+        constraints = [
+            models.UniqueConstraint(fields=["wms", "delivery_id"], name="wms_webhook_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.delivery_id}"

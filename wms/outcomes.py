@@ -60,8 +60,9 @@ def wms_run_failed(schedule: ServiceSchedule, error: Exception) -> None:
 
 
 def wms_run_succeeded(schedule: ServiceSchedule) -> None:
+    now = timezone.now()
     WmsConnection.objects.filter(account_id=schedule.account_id).update(
-        last_success_at=timezone.now(), last_error=""
+        last_success_at=now, verified_at=now, last_error=""
     )
     alerts_resolve(account_id=schedule.account_id, kind=AlertKind.WMS_FAILING)
     alerts_resolve(account_id=schedule.account_id, kind=AlertKind.WMS_MISSING)

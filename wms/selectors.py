@@ -16,7 +16,12 @@ class MissingWms(ConnectorError):
 
 def merchant_ref(merchant: Merchant) -> MerchantRef:
     """The merchant as a WMS connector sees it (its customer id in the WMS)."""
-    return MerchantRef(id=merchant.id, name=merchant.name, wms_customer_id=merchant.wms_customer_id)
+    return MerchantRef(
+        id=merchant.id,
+        name=merchant.name,
+        wms_customer_id=merchant.wms_customer_id,
+        settings=dict(merchant.wms_settings or {}),
+    )
 
 
 def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:

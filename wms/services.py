@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
 
-from accounts.models import Account
+from accounts.models import Account, Merchant
 from alerts.models import AlertKind
 from alerts.services import alerts_resolve
 from carts.models import CartConnection
+from integration_manager.connection_state import connection_test
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_refresh
 from orders.jobs import ORDER_DELIVERY
-from wms.connectors.base import FETCH_SHIP_METHODS
+from wms.connectors.base import CUSTOMER_ID_FIELD, FETCH_SHIP_METHODS
 from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
 from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
 
@@ -26,15 +28,20 @@ def wms_save(
     label: str,
     settings: dict[str, Any],
     credentials: dict[str, str],
+    enabled: bool = True,
 ) -> WmsConnection:
-    """Create the account's WMS or change it; new credentials lift a pause."""
+    """Create the account's WMS or change it; new credentials lift a pause. A new WMS made
+    switched off (enabled=False, the setup screen) goes live when its test passes."""
     connector = WMS_CONNECTORS.get(connector_key)
     wms = WmsConnection.objects.filter(account=account).first()
     if wms is None or wms.connector_key != connector_key:
         if wms is not None:
             wms.delete()
         wms = WmsConnection(
-            account=account, connector_key=connector_key, settings=connector.initial_settings()
+            account=account,
+            connector_key=connector_key,
+            settings=connector.initial_settings(),
+            enabled=enabled,
         )
     wms.label = label or connector.label
     # A new address clears the saved credentials not typed again (see cart_update).
@@ -44,7 +51,12 @@ def wms_save(
         settings=settings,
         credentials=credentials,
     )
-    wms.settings = {**wms.settings, **settings}
+    settings = {**wms.settings, **settings}
+    if settings != wms.settings or credentials:
+        # Not proved any more; an error from before the change is not about these settings.
+        wms.verified_at = None
+        wms.last_error, wms.last_error_at = "", None
+    wms.settings = settings
     if credentials:
         wms.paused_at = None
         wms.paused_reason = ""
@@ -56,7 +68,13 @@ def wms_save(
 
 
 def wms_test_connection(*, wms: WmsConnection) -> str:
-    return wms_connector_for(wms).test_connection()
+    """Ask the WMS whether the settings and credentials work (see cart_test_connection): a
+    pass proves the connection and switches on a WMS waiting for its first pass."""
+    found, waiting = connection_test(wms, wms_connector_for(wms))
+    if waiting:
+        WmsConnection.objects.filter(id=wms.id).update(enabled=True)
+        schedules_refresh(ServiceSchedule.objects.filter(account_id=wms.account_id, cart=None))
+    return found
 
 
 @transaction.atomic
@@ -136,3 +154,14 @@ def wms_ship_method_remove(*, method: WmsShipMethod) -> None:
         wms_code=""
     )
     method.delete()
+
+
+@transaction.atomic
+def merchant_wms_settings_save(*, merchant: Merchant, data: Mapping[str, Any]) -> None:
+    """Store what the WMS needs for one merchant: its customer id on the merchant, the rest
+    (a facility, a folder) in its WMS settings, beside what other WMS types left there."""
+    values = {name: "" if value is None else str(value).strip() for name, value in data.items()}
+    if CUSTOMER_ID_FIELD in values:
+        merchant.wms_customer_id = values.pop(CUSTOMER_ID_FIELD)[:100]
+    merchant.wms_settings = {**(merchant.wms_settings or {}), **values}
+    merchant.save(update_fields=["wms_customer_id", "wms_settings"])

@@ -2,11 +2,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wms import views
+from wms import views, webhooks
 
 urlpatterns = [
+    path("webhooks/wms/<str:token>/", webhooks.wms_webhook, name="wms_webhook"),
     path("wms/", views.wms_setup, name="wms_setup"),
     path("wms/test/", views.wms_test, name="wms_test"),
+    path(
+        "merchants/<int:merchant_id>/wms/",
+        views.merchant_wms_settings,
+        name="merchant_wms_settings",
+    ),
     path(
         "wms/ship-methods/refresh/", views.wms_ship_methods_refresh, name="wms_ship_methods_refresh"
     ),

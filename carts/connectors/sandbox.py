@@ -80,7 +80,8 @@ class SandboxCartConnector(CartConnector):
     def _check_key(self) -> None:
         if self.credentials.get("api_key") != SANDBOX_KEY:
             raise AuthError(
-                f"The sandbox store refused the key. Type “{SANDBOX_KEY}” in the cart's settings."
+                "The sandbox store refused the key. Type the key its field's help shows in the "
+                "cart's settings."
             )
 
     def test_connection(self) -> str:

@@ -339,7 +339,17 @@ def _send(
         run.log("No clear answer from the WMS for %s order(s); the next run checks.", len(orders))
         raise
     by_ref = {result.cust_ref: result for result in results}
-    return _record_results(orders, by_ref, run=run)
+    sent = _record_results(orders, by_ref, run=run)
+    unclear = [order for order in orders if order.cust_ref not in by_ref]
+    if unclear:
+        # No word on these (a timeout after the request left, say): their claims stay, and
+        # the run fails so the next one, a minute later, asks the WMS about them.
+        run.log("No clear answer from the WMS for %s order(s); the next run checks.", len(unclear))
+        raise TransientError(
+            f"The WMS gave no clear answer for {len(unclear)} order(s); the hub asks it about "
+            "them before sending anything again."
+        )
+    return sent
 
 
 def _record_results(

@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-from wms.connectors import sandbox  # noqa: F401
+from wms.connectors import (
+    sandbox,  # noqa: F401
+    threepl,  # noqa: F401
+)

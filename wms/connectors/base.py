@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import ClassVar
+
+from django import forms
 
 from integration_manager.connectors import Connector
 from integration_manager.records import (
@@ -13,6 +16,7 @@ from integration_manager.records import (
     ShipmentPage,
     ShipMethodRecord,
     StockLevel,
+    WebhookNotice,
 )
 
 DELIVER_ORDERS = "deliver_orders"
@@ -21,6 +25,12 @@ FETCH_SHIPMENTS = "fetch_shipments"
 FETCH_INVENTORY = "fetch_inventory"
 FETCH_SHIP_METHODS = "fetch_ship_methods"
 CANCEL_ORDER = "cancel_order"
+# It can list its customers and facilities (the merchant settings' "load from the WMS").
+MERCHANT_OPTIONS = "merchant_options"
+# The merchant settings field stored on Merchant.wms_customer_id (the WMS's customer id).
+CUSTOMER_ID_FIELD = "customer_id"
+# It pushes events to the hub's WMS webhook address (they nudge ship confirm and inventory).
+WEBHOOKS = "webhooks"
 
 
 class WmsConnector(Connector):
@@ -50,3 +60,18 @@ class WmsConnector(Connector):
 
     def cancel_order(self, cust_ref: str, merchant: MerchantRef) -> None:
         raise self.unsupported("cancel orders")
+
+    # What the WMS needs per merchant (a customer id, a facility, a folder): a form whose
+    # fields are stored on the merchant (Merchant.wms_customer_id for a field named
+    # "customer_id", Merchant.wms_settings for the rest). None: nothing per merchant.
+    merchant_settings_form: ClassVar[type[forms.Form] | None] = None
+
+    def merchant_options(self) -> dict[str, list[tuple[str, str]]]:
+        """Choices loaded from the WMS for the merchant settings form, by field name:
+        {"customer_id": [("12", "Acme Outdoor"), ...], "facility_id": [...]}."""
+        raise self.unsupported("list its customers and facilities")
+
+    def parse_webhook(self, *, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
+        """Verify a delivery from the WMS and say what it means; AuthError when the
+        signature does not hold, RecordError when it cannot be read."""
+        raise self.unsupported("send webhooks")

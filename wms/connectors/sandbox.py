@@ -33,6 +33,7 @@ from wms.connectors.base import (
     FETCH_SHIP_METHODS,
     FETCH_SHIPMENTS,
     LOOKUP_ORDER,
+    MERCHANT_OPTIONS,
     WmsConnector,
 )
 from wms.connectors.registry import register
@@ -67,6 +68,22 @@ class SandboxWmsForm(ConnectorSettingsForm):
     )
 
 
+class SandboxMerchantForm(forms.Form):
+    """What the sandbox WMS keeps per merchant: the customer its orders are filed under."""
+
+    customer_id = forms.CharField(
+        label="Customer in the sandbox WMS",
+        max_length=100,
+        required=False,
+        help_text="The customer this merchant's orders are filed under. Empty: one of its "
+        "own. Load from the WMS lists the sandbox's customers.",
+    )
+
+
+# The customers the sandbox WMS says it has (the merchant settings' "load from the WMS").
+SANDBOX_CUSTOMERS = [("SBX-1001", "Acme Outdoor"), ("SBX-1002", "Trailhead Supply")]
+
+
 def _merchant_key(merchant: MerchantRef) -> str:
     return merchant.wms_customer_id or f"merchant-{merchant.id}"
 
@@ -94,9 +111,11 @@ class SandboxWmsConnector(WmsConnector):
             FETCH_INVENTORY,
             FETCH_SHIP_METHODS,
             CANCEL_ORDER,
+            MERCHANT_OPTIONS,
         }
     )
     settings_form = SandboxWmsForm
+    merchant_settings_form = SandboxMerchantForm
     secret_fields = ("api_key",)
     address_fields = ()  # no network: nothing to point elsewhere
 
@@ -107,7 +126,8 @@ class SandboxWmsConnector(WmsConnector):
     def _check_key(self) -> None:
         if self.credentials.get("api_key") != SANDBOX_KEY:
             raise AuthError(
-                f"The sandbox WMS refused the key. Type “{SANDBOX_KEY}” in the WMS settings."
+                "The sandbox WMS refused the key. Type the key its field's help shows in the WMS "
+                "settings."
             )
         if self.misbehave.get("unavailable"):
             raise TransientError("The sandbox WMS answered HTTP 503. The hub will try again.")
@@ -181,6 +201,10 @@ class SandboxWmsConnector(WmsConnector):
             .first()
         )
         return row.reference if row else None
+
+    def merchant_options(self) -> dict[str, list[tuple[str, str]]]:
+        self._check_key()
+        return {"customer_id": list(SANDBOX_CUSTOMERS)}
 
     def cancel_order(self, cust_ref: str, merchant: MerchantRef) -> None:
         self._check_key()

@@ -32,6 +32,7 @@ class Command(BaseCommand):
         if not no_demo:
             call_command("demo_load", verbosity=0)
 
+        serve_links_at(port)
         python = sys.executable
         celery = [python, "-m", "celery", "-A", "integration_manager"]
         commands = {
@@ -80,6 +81,12 @@ class Command(BaseCommand):
         finally:
             supervisor.stop()
             self.stdout.write("Stopped.")
+
+
+def serve_links_at(port: int) -> None:
+    """Links in e-mails (sent by the worker, which has no request to read the address from)
+    point at the port this run serves, unless SITE_URL says otherwise."""
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
 
 
 def _check_port_free(port: int) -> None:
