@@ -110,6 +110,8 @@ class OrderPage:
     orders: list[OrderRecord]
     failures: list[RecordError] = field(default_factory=list)
     cursor: str | None = None
+    # Where the page came from when it is worth a line in the run's log (a file's name).
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,23 @@ class ShipmentRecord:
 
 @dataclass
 class ShipmentPage:
+    """A page of shipments, the records that could not be read (a bad row of a file, with
+    where it was), and the cursor to resume from once this page is stored."""
+
     shipments: list[ShipmentRecord]
     cursor: str | None = None
+    failures: list[RecordError] = field(default_factory=list)
+    source: str = ""  # as OrderPage.source
+
+
+@dataclass
+class StockPage:
+    """A page of stock levels and the ones that could not be read. A connector whose stock
+    comes in pieces (files) yields pages; each is stored before the next is read."""
+
+    levels: list[StockLevel]
+    failures: list[RecordError] = field(default_factory=list)
+    source: str = ""  # as OrderPage.source
 
 
 @dataclass(frozen=True)

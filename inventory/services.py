@@ -10,7 +10,7 @@ from accounts.models import Merchant
 from carts.connectors.base import UPLOAD_INVENTORY
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
-from integration_manager.records import StockLevel
+from integration_manager.records import StockLevel, StockPage
 from inventory.jobs import INVENTORY_UPLOAD
 from inventory.models import InventoryLevel, Location
 from jobs.recorder import RunRecorder
@@ -28,14 +28,22 @@ def inventory_fetch(*, merchant: Merchant, run: RunRecorder) -> None:
     if not wms.is_usable or not connector.supports(FETCH_INVENTORY):
         run.say("The WMS connection cannot report inventory now; nothing read.")
         return
-    levels = connector.fetch_inventory(merchant_ref(merchant))
-    run.count(seen=len(levels))
-    stored = inventory_levels_store(merchant=merchant, levels=levels)
+    found = connector.fetch_inventory(merchant_ref(merchant))
+    # A list is the whole stock at once; pages (files, say) are stored one by one, each
+    # before the next is read, so a connector can record a page as done once it is stored.
+    pages = [StockPage(levels=found)] if isinstance(found, list) else found
+    stored, locations = 0, set()
+    for page in pages:
+        run.count(seen=len(page.levels) + len(page.failures))
+        if page.source:
+            run.log("Read %s: %s stock level(s).", page.source, len(page.levels))
+        for failure in page.failures:
+            run.log("Stock of %s not read: %s", failure.record_ref or "(no SKU)", failure)
+            run.count(failed=1)
+        stored += inventory_levels_store(merchant=merchant, levels=page.levels)
+        locations |= {level.location_id for level in page.levels}
     run.count(ok=stored)
-    run.say(
-        f"{stored} stock level(s) stored for {len({level.location_id for level in levels})} "
-        "location(s)."
-    )
+    run.say(f"{stored} stock level(s) stored for {len(locations)} location(s).")
 
 
 @transaction.atomic

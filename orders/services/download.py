@@ -52,20 +52,12 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
     """Store one page: its orders once, their lines and events, new ship codes, the cursor."""
     cart_download_lock(cart.id)
     run.count(seen=len(page.orders) + len(page.failures))
+    if page.source:
+        run.log("Read %s: %s order(s).", page.source, len(page.orders))
     for failure in page.failures:
         _skip(run, failure)
-    records: dict[str, OrderRecord] = {}
+    records = _readable_records(page, run)
     now = timezone.now()
-    for record in page.orders:
-        try:
-            _check(record)
-        except RecordError as failure:
-            _skip(run, failure)
-            continue
-        # The same order twice on a page (it changed while the cart paged): keep the newest.
-        kept = records.get(record.source_order_id)
-        if kept is None or _changed_at(record) >= _changed_at(kept):
-            records[record.source_order_id] = record
     orders = [_order_from_record(cart, record, now) for record in records.values()]
     rows = orders_upsert(orders)
     by_source = {order.source_order_id: order for order in orders}
@@ -114,6 +106,22 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
         run.log("Order %s downloaded (%s).", order.order_number, order.cust_ref)
     run.count(ok=len(new_orders) + len(refreshed))
     return len(new_orders), len(refreshed)
+
+
+def _readable_records(page: OrderPage, run: RunRecorder) -> dict[str, OrderRecord]:
+    """The page's orders that can be stored, one per source id."""
+    records: dict[str, OrderRecord] = {}
+    for record in page.orders:
+        try:
+            _check(record)
+        except RecordError as failure:
+            _skip(run, failure)
+            continue
+        # The same order twice on a page (it changed while the cart paged): keep the newest.
+        kept = records.get(record.source_order_id)
+        if kept is None or _changed_at(record) >= _changed_at(kept):
+            records[record.source_order_id] = record
+    return records
 
 
 def _skip(run: RunRecorder, failure: RecordError) -> None:

@@ -50,7 +50,12 @@ def shipments_fetch(*, schedule: ServiceSchedule, run: RunRecorder) -> None:
 def shipment_page_store(
     *, schedule: ServiceSchedule, merchant: Merchant, page: ShipmentPage, run: RunRecorder
 ) -> int:
-    run.count(seen=len(page.shipments))
+    run.count(seen=len(page.shipments) + len(page.failures))
+    if page.source:
+        run.log("Read %s: %s shipment(s).", page.source, len(page.shipments))
+    for failure in page.failures:  # a bad row of a file, say: the rest of the page goes on
+        run.log("Shipment %s not read: %s", failure.record_ref or "(no reference)", failure)
+        run.count(failed=1)
     refs = {shipment.cust_ref for shipment in page.shipments}
     orders = {
         order.cust_ref: order

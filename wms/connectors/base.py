@@ -16,6 +16,7 @@ from integration_manager.records import (
     ShipmentPage,
     ShipMethodRecord,
     StockLevel,
+    StockPage,
     WebhookNotice,
 )
 
@@ -52,7 +53,9 @@ class WmsConnector(Connector):
     def fetch_shipments(self, merchant: MerchantRef, cursor: str | None) -> Iterator[ShipmentPage]:
         raise self.unsupported("report shipments")
 
-    def fetch_inventory(self, merchant: MerchantRef) -> list[StockLevel]:
+    def fetch_inventory(self, merchant: MerchantRef) -> list[StockLevel] | Iterator[StockPage]:
+        """All the stock at once, or pages of it: each page is stored before the next is
+        asked for (a connector reading files marks a file done when its page comes back)."""
         raise self.unsupported("report inventory")
 
     def fetch_ship_methods(self) -> list[ShipMethodRecord]:
