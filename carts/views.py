@@ -15,9 +15,13 @@ from django.views.decorators.http import require_POST
 from accounts.tenancy import member_required, scoped
 from carts import services
 from carts.connectors.base import WEBHOOKS, CartConnector
+from carts.connectors.csv.connector import UPLOAD_ORDER_FILE
+from carts.connectors.csv.forms import OrderFileUploadForm
 from carts.connectors.registry import CART_CONNECTORS
 from carts.forms import CartForm
 from carts.models import CartConnection
+from csvfiles.links import csv_format_links
+from csvfiles.uploads import order_file_load
 from integration_manager.connector_errors import ConnectorError
 from integration_manager.connectors import ConnectorSettingsForm
 from jobs.models import JobRun, ServiceSchedule
@@ -121,8 +125,45 @@ def cart_detail(request: HttpRequest, cart_id: int) -> HttpResponse:
             else ""
         ),
         "last_webhook": cart.webhooks.first(),
+        **_file_context(request, cart, connector),
     }
     return render(request, "carts/cart_detail.html", context)
+
+
+def _file_context(
+    request: HttpRequest, cart: CartConnection, connector: type[CartConnector] | None
+) -> dict[str, Any]:
+    """A file-based cart's format links and upload form, for members who may edit it."""
+    if connector is None or not request.membership.can_edit_credentials:
+        return {}
+    links = csv_format_links(
+        connector=connector,
+        connection_kind="cart",
+        connection_id=cart.id,
+        back_url=reverse("cart_detail", args=[cart.id]),
+    )
+    uploads = connector.supports(UPLOAD_ORDER_FILE)
+    return {"format_links": links, "upload_form": OrderFileUploadForm() if uploads else None}
+
+
+@member_required("can_edit_credentials")
+def cart_order_upload(request: HttpRequest, cart_id: int) -> HttpResponse:
+    """Upload an order file to a CSV cart: loaded at once, and the page says what came in."""
+    cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    connector = CART_CONNECTORS.find(cart.connector_key)
+    uploads = connector is not None and connector.supports(UPLOAD_ORDER_FILE)
+    form = OrderFileUploadForm(request.POST or None, request.FILES or None)
+    outcome = None
+    if uploads and request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            outcome = order_file_load(cart=cart, file_name=uploaded.name, content=uploaded.read())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            form = OrderFileUploadForm()
+    context = {"cart": cart, "connector": connector, "form": form if uploads else None}
+    return render(request, "carts/cart_order_upload.html", {**context, "outcome": outcome})
 
 
 @member_required("can_edit_credentials")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from integration_manager.connector_errors import ConnectorError
@@ -64,5 +64,13 @@ def connection_test(connection: ConnectionState, connector: Any) -> tuple[str, b
     model.objects.filter(id=connection.id).update(
         verified_at=now, last_error="", last_error_at=None
     )
+    # What the test learned and later runs need, such as the SFTP host key it saw first (a
+    # file connector's learned_settings()): merged under a lock, beside any other edit.
+    learned = getattr(connector, "learned_settings", dict)()
+    if learned:
+        with transaction.atomic():
+            locked = model.objects.select_for_update().get(id=connection.id)
+            connection.settings = {**locked.settings, **learned}
+            model.objects.filter(id=connection.id).update(settings=connection.settings)
     connection.verified_at = now
     return found, waiting

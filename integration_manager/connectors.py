@@ -7,6 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
+from crispy_forms.helper import FormHelper
 from django import forms
 
 from integration_manager.connector_errors import ConnectorError
@@ -45,6 +46,9 @@ class ConnectorSettingsForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        # The setup pages own the <form> and its buttons; a subclass may give a layout.
+        self.helper = FormHelper()
+        self.helper.form_tag = False
         self.secret_fields = tuple(secret_fields)
         self.address_fields = tuple(name for name in address_fields if name in self.fields)
         self.address_rules = address_rules

@@ -33,7 +33,7 @@ class ServiceRow:
 
     @property
     def waits_for_news(self) -> bool:
-        """Automatic for an event-driven service: its next_run_at is only the retry run."""
+        """Automatic for an event-driven service: next_run_at is only the twice-daily safety run."""
         return (
             self.schedule.frequency == Frequency.AUTOMATIC
             and not service_spec(self.schedule.service).polled

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 
+# Under pytest-xdist each process (gw0, gw1 …) gets its own Redis database and var folder;
+# pytest-django gives each its own test database.
+_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub")
-os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{14 - _worker}")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 # A fixed test key (never used outside tests); rotation tests add a second one.
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "3hqP7nY1Zk0x5t0Jb9dQm2Qh7v6o0l8wKpR4cS1uE2A=")
@@ -13,11 +16,16 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEY", "3hqP7nY1Zk0x5t0Jb9dQm2Qh7v6o0l8wK
 # the guard itself take this away).
 os.environ.setdefault("HUB_OUTBOUND_ALLOW", "127.0.0.0/8,::1/128")
 os.environ.setdefault(
-    "HUB_VAR_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
+    "HUB_VAR_DIR",
+    os.path.join(
+        os.path.dirname(os.path.dirname(__file__)),
+        "var",
+        "test" if not _worker else f"test-gw{_worker}",
+    ),
 )
 
-from integration_manager.settings import *  # noqa: F403
-from integration_manager.settings import DATABASES, VAR_DIR
+from integration_manager.settings import *  # noqa: E402, F403  (after the environment above)
+from integration_manager.settings import DATABASES, VAR_DIR  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast; tests only
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Merchant
 from accounts.tenancy import member_required, scoped
+from csvfiles.links import csv_format_links
 from integration_manager.connector_errors import ConnectorError
 from jobs.selectors import merchant_service_rows
 from wms import services
@@ -78,6 +79,17 @@ def wms_setup(request: HttpRequest) -> HttpResponse:
             else ""
         ),
         "merchant_settings": connector is not None and connector.merchant_settings_form,
+        # The file formats of a saved file-based WMS (csv_formats), for the format editor.
+        "format_links": (
+            csv_format_links(
+                connector=connector,
+                connection_kind="wms",
+                connection_id=wms.id,
+                back_url=reverse("wms_setup"),
+            )
+            if wms is not None and connector is not None and wms.connector_key == connector.key
+            else []
+        ),
     }
     return render(request, "wms/wms_setup.html", context)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout
 from django import forms
 from django.core.exceptions import ValidationError
@@ -136,19 +135,26 @@ class TransportSettingsForm(ConnectorSettingsForm):
         )
         if not self.initial.get("host_key"):
             self.fields["host_key"].help_text = NO_HOST_KEY_YET
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the setup page owns the <form> and its buttons
         self.helper.layout = Layout(*self.transport_fieldsets())
 
     def transport_fieldsets(self) -> list[Fieldset]:
-        """This form's fields in groups, for a subclass's layout to start with."""
+        """This form's fields in groups, for a subclass's layout to start with; a group that
+        matters for some protocols only is shown with them (static/js/hub.js)."""
         return [
-            Fieldset("Server", "protocol", "host", "port"),
-            Fieldset("Login", "username", "password", "private_key", "private_key_passphrase"),
-            Fieldset("FTP and FTPS", "passive"),
-            Fieldset("Trust", "tls_fingerprint", "host_key", "host_key_reset"),
-            Fieldset("E-mail", "security", "sender", "recipients", "subject"),
+            Fieldset("Server", "protocol"),
+            self.for_protocols(("sftp", "ftps", "ftp", "email"), "", "host", "port"),
+            self.for_protocols(("sftp", "ftps", "ftp", "email"), "Login", "username", "password"),
+            self.for_protocols(("sftp",), "SSH key", "private_key", "private_key_passphrase"),
+            self.for_protocols(("ftps", "ftp"), "FTP and FTPS", "passive"),
+            self.for_protocols(("ftps", "email"), "Certificate", "tls_fingerprint"),
+            self.for_protocols(("sftp",), "Host key", "host_key", "host_key_reset"),
+            self.for_protocols(("email",), "E-mail", "security", "sender", "recipients", "subject"),
         ]
+
+    def for_protocols(self, protocols: tuple[str, ...], legend: str, *fields: str) -> Fieldset:
+        """A group of fields shown only while the protocol is one of these."""
+        shown_for = f"{self.add_prefix('protocol')}={','.join(protocols)}"
+        return Fieldset(legend, *fields, data_shown_for=shown_for)
 
     def settings_data(self) -> dict[str, Any]:
         data = super().settings_data()

@@ -33,4 +33,15 @@ document.addEventListener("DOMContentLoaded", () => {
     inputs.forEach((input) => input.addEventListener("change", sync));
     sync();
   });
+  // A group of fields that matters for some answers to a choice only (the protocol of a
+  // file transport): data-shown-for="<select name>=<value>,<value>".
+  document.querySelectorAll("[data-shown-for]").forEach((group) => {
+    const [name, values] = group.dataset.shownFor.split("=");
+    const select = group.closest("form")?.elements.namedItem(name);
+    if (!select) return;
+    const shown = values.split(",");
+    const sync = () => { group.hidden = !shown.includes(select.value); };
+    select.addEventListener("change", sync);
+    sync();
+  });
 });
