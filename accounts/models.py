@@ -56,6 +56,12 @@ def validate_timezone(value: str) -> None:
         raise ValidationError(f"“{value}” is not a known time zone, such as America/New_York.")
 
 
+class AlertFrequency(models.TextChoices):
+    IMMEDIATE = "immediate", "Immediately"
+    HOURLY = "hourly", "Hourly digest"
+    DAILY = "daily", "Daily digest"
+
+
 class Account(models.Model):
     """A tenant: a 3PL warehouse with many merchants, or a single merchant."""
 
@@ -66,6 +72,20 @@ class Account(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    # Alert e-mail (alerts/): at once, or gathered into an hourly or daily digest; some kinds
+    # always go at once (alerts.models.ALWAYS_IMMEDIATE).
+    alert_frequency = models.CharField(
+        "alert e-mails",
+        max_length=10,
+        choices=AlertFrequency.choices,
+        default=AlertFrequency.IMMEDIATE,
+    )
+    alert_digest_sent_at = models.DateTimeField(null=True, blank=True)
+    # Orders stuck: new past their delivery schedule plus this grace; at the WMS this long.
+    stuck_new_grace_minutes = models.PositiveIntegerField(
+        "grace for new orders (minutes)", default=60
+    )
+    stuck_at_wms_days = models.PositiveIntegerField("days at the WMS before an alert", default=5)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

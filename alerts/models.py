@@ -12,14 +12,24 @@ from accounts.models import Account, Merchant
 
 class AlertKind(models.TextChoices):
     CART_AUTH = "cart_auth", "A cart refused the credentials"
-    CART_FAILING = "cart_failing", "A cart keeps failing"
+    CART_FAILING = "cart_failing", "A cart cannot be reached"
     WMS_AUTH = "wms_auth", "The WMS refused the credentials"
-    WMS_FAILING = "wms_failing", "The WMS keeps failing"
+    WMS_FAILING = "wms_failing", "The WMS cannot be reached"
     WMS_MISSING = "wms_missing", "No WMS is set up"
     UNMAPPED_SHIP_METHOD = "unmapped_ship_method", "A ship method has no WMS mapping"
     DELIVERY_GAVE_UP = "delivery_gave_up", "An order could not be sent for 15 days"
     SHIPMENT_UPLOAD_FAILED = "shipment_upload_failed", "A cart keeps refusing tracking"
     CANCELED_AFTER_DELIVERY = "canceled_after_delivery", "An order was canceled after delivery"
+    WMS_CANCEL_REFUSED = "wms_cancel_refused", "The WMS refused to cancel an order"
+    ORDER_REFUSED = "order_refused", "The WMS refused orders"
+    SCHEDULER_STOPPED = "scheduler_stopped", "The scheduler stopped"
+    ORDERS_STUCK = "orders_stuck", "Orders are stuck"
+
+
+# Kinds e-mailed at once whatever the account's alert frequency: nothing moves until fixed.
+ALWAYS_IMMEDIATE = frozenset(
+    {AlertKind.UNMAPPED_SHIP_METHOD, AlertKind.CART_AUTH, AlertKind.WMS_AUTH}
+)
 
 
 class Alert(models.Model):

@@ -16,6 +16,17 @@ def new_webhook_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class ItemFilterMode(models.TextChoices):
+    OFF = "off", "No item filter"
+    WHITELIST = "whitelist", "Whitelist: only the listed SKUs"
+    BLACKLIST = "blacklist", "Blacklist: all but the listed SKUs"
+
+
+class ItemFilterLevel(models.TextChoices):
+    ITEM = "item", "Filter the item (the line stays on the order, not sent)"
+    ORDER = "order", "Filter the order (not loaded; listed as skipped)"
+
+
 class CartConnection(ConnectionState):
     """A merchant's cart: which connector, its settings and secrets, and where downloads stand."""
 
@@ -50,6 +61,33 @@ class CartConnection(ConnectionState):
         related_name="+",
         help_text="Whose stock this cart gets. Empty: all enabled locations added up.",
     )
+    # Order rules (inventory/rules.py): aliases and item filters, as CartRover names them.
+    translate_item_codes = models.BooleanField(
+        "translate item codes",
+        default=False,
+        help_text="Send the WMS SKU a product alias points at instead of the cart's code.",
+    )
+    push_inventory_alias = models.BooleanField(
+        "push inventory using alias",
+        default=False,
+        help_text="Report stock to the cart under the alias (the cart's SKU), not the WMS SKU.",
+    )
+    item_filter_mode = models.CharField(
+        "item filter",
+        max_length=10,
+        choices=ItemFilterMode.choices,
+        default=ItemFilterMode.OFF,
+    )
+    item_filter_level = models.CharField(
+        "filter level",
+        max_length=10,
+        choices=ItemFilterLevel.choices,
+        default=ItemFilterLevel.ITEM,
+    )
+    # Order load options: orders older than this, or in another cart status, are skipped.
+    earliest_order_date = models.DateField(null=True, blank=True)
+    # The cart statuses to download (the connector's codes); empty: the connector's default.
+    download_statuses = models.JSONField(default=list, blank=True)
     # Where the next order download starts; moved in the same transaction as the orders.
     cursor = models.TextField(blank=True, default="")
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)

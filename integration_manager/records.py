@@ -99,6 +99,9 @@ class OrderRecord:
     grand_total: Decimal | None = None  # None: computed from the charges
     notes: str = ""
     canceled: bool = False
+    # The order's status in the cart, as the connector's ORDER_STATUSES name it ("" when the
+    # cart has none): a cart's download_statuses keep only some.
+    cart_status: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
 

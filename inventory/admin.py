@@ -27,7 +27,7 @@ class ProductAliasAdmin(admin.ModelAdmin):
 
 @admin.register(ItemFilter)
 class ItemFilterAdmin(admin.ModelAdmin):
-    list_display = ["sku", "action", "cart", "merchant"]
+    list_display = ["sku", "cart", "merchant"]
     raw_id_fields = ["account", "merchant", "cart"]
 
 

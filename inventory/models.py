@@ -73,13 +73,13 @@ class ProductAlias(models.Model):
         SKU = "sku", "SKU"
         UPC = "upc", "UPC"
         ASIN = "asin", "ASIN"
-        OTHER = "other", "Other"
+        MERCHANT_SKU = "merchant_sku", "Merchant SKU"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="aliases")
     alias = models.CharField(max_length=200)
     sku = models.CharField("WMS SKU", max_length=200)
-    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SKU)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SKU)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -95,20 +95,16 @@ class ProductAlias(models.Model):
 
 
 class ItemFilter(models.Model):
-    """A SKU a cart's orders are filtered on: skip that line, or skip the whole order."""
+    """A SKU on a cart's item filter list; the cart says whether the list is a whitelist or a
+    blacklist and whether a match filters the line or the whole order."""
 
     tenant_merchant_field = "merchant"
-
-    class Action(models.TextChoices):
-        SKIP_ITEM = "skip_item", "Filter the item"
-        SKIP_ORDER = "skip_order", "Filter the whole order"
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
     cart = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="item_filters")
     # An exact SKU, or a prefix ending in * ("SAMPLE-*").
     sku = models.CharField("SKU", max_length=200)
-    action = models.CharField(max_length=12, choices=Action.choices, default=Action.SKIP_ITEM)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -119,7 +115,7 @@ class ItemFilter(models.Model):
         indexes = [models.Index(fields=["account", "cart"], name="item_filter_account_cart")]
 
     def __str__(self) -> str:
-        return f"{self.sku}: {self.get_action_display()}"
+        return self.sku
 
 
 class KitComponent(models.Model):

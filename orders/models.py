@@ -62,6 +62,11 @@ class Order(models.Model):
     partially_shipped = models.BooleanField(default=False)
     # A cancel seen in the cart; an order not yet at the WMS is then never sent.
     canceled_in_cart_at = models.DateTimeField(null=True, blank=True)
+    # A cancel to send to the WMS (asked by a person, or by a cancel in the cart after
+    # delivery): claimed by the merchant's delivery run before the WMS is called.
+    wms_cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    wms_cancel_started_at = models.DateTimeField(null=True, blank=True)
+    wms_cancel_error = models.TextField(blank=True, default="")
 
     # Addresses: company, first_name, last_name, address_1..3, city, state, zip, country,
     # phone, email. ship_name and email are copied out so the orders screen can search them.
@@ -207,6 +212,46 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status or '∅'}: {self.message}"
+
+
+class SkipReason(models.TextChoices):
+    FILTERED = "filtered", "Filtered by the item filter"
+    BEFORE_EARLIEST = "before_earliest", "Older than the earliest order date"
+    STATUS = "status", "A cart status that is not downloaded"
+
+
+class SkippedOrder(models.Model):
+    """An order a cart sent that the hub did not load, and why: listed so nobody wonders."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(
+        CartConnection, on_delete=models.CASCADE, related_name="skipped_orders"
+    )
+    source_order_id = models.CharField(max_length=100)
+    order_number = models.CharField(max_length=100)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    reason_code = models.CharField(max_length=20, choices=SkipReason.choices)
+    reason = models.TextField()
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    count = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-last_seen_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cart", "source_order_id"], name="skipped_order_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "-last_seen_at"], name="skipped_order_account"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_number}: {self.get_reason_code_display()}"
 
 
 class Shipment(models.Model):

@@ -158,3 +158,28 @@ class WmsWebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.delivery_id}"
+
+
+class CarrierMap(models.Model):
+    """A carrier code the WMS sent on a shipment (its SCAC, else its carrier name) and what
+    the merchant's carts are told instead; an empty cart_code passes the WMS's code on."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="carrier_maps")
+    wms_code = models.CharField("WMS carrier code", max_length=100)
+    cart_code = models.CharField("carrier for the carts", max_length=100, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["wms_code"]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "wms_code"], name="carrier_map_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "merchant"], name="carrier_map_account")]
+
+    def __str__(self) -> str:
+        return f"{self.wms_code} → {self.cart_code or 'as is'}"

@@ -14,7 +14,6 @@ from carts.models import CartConnection
 from integration_manager.connection_state import connection_test
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_refresh
-from orders.jobs import ORDER_DELIVERY
 from wms.connectors.base import CUSTOMER_ID_FIELD, FETCH_SHIP_METHODS
 from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
 from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
@@ -107,9 +106,9 @@ def ship_method_map_save(
 ) -> ShipMethodMap:
     """Map a cart's ship code; orders held for it go to the WMS at the next delivery."""
 
-    from jobs.services import schedules_trigger
-    from orders.models import HoldReason, Order, OrderStatus
+    from orders.models import HoldReason, Order
     from orders.services.delivery import unmapped_ship_method_key
+    from orders.services.release import held_orders_release
 
     entry, _ = ShipMethodMap.objects.get_or_create(
         cart=cart,
@@ -121,29 +120,16 @@ def ship_method_map_save(
     entry.save()
     if entry.is_mapped:
         # Orders held only for this code go back to new: they are sent on their own.
-        held = Order.objects.filter(
-            cart=cart,
-            ship_code=cart_code,
-            status=OrderStatus.ERROR,
-            error_code=HoldReason.UNMAPPED_SHIP_METHOD,
-        )
-        released = list(held)
-        held.update(status=OrderStatus.NEW, error_reason="", error_code="")
-        from orders.services.events import order_events_write
-
-        order_events_write(
-            released,
-            from_status=OrderStatus.ERROR,
-            to_status=OrderStatus.NEW,
-            message=f"Ship method “{cart_code}” mapped: the order goes to the WMS.",
+        held_orders_release(
+            Order.objects.filter(cart=cart, ship_code=cart_code),
+            codes=[HoldReason.UNMAPPED_SHIP_METHOD],
+            why=f"Ship method “{cart_code}” mapped: the order goes to the WMS.",
         )
         alerts_resolve(
             account_id=cart.account_id,
             kind=AlertKind.UNMAPPED_SHIP_METHOD,
             key=unmapped_ship_method_key(cart.id, cart_code),
         )
-        if released:
-            schedules_trigger(service=ORDER_DELIVERY, merchant_id=cart.merchant_id)
     return entry
 
 

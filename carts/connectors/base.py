@@ -21,6 +21,7 @@ FETCH_ORDERS = "fetch_orders"
 UPLOAD_SHIPMENT = "upload_shipment"
 UPLOAD_INVENTORY = "upload_inventory"
 FETCH_CANCELLATIONS = "fetch_cancellations"
+CANCEL_ORDER = "cancel_order"
 WEBHOOKS = "webhooks"
 
 
@@ -37,7 +38,13 @@ class CartConnector(Connector):
     fetch_orders yields pages; the hub stores each page and its cursor in one transaction
     before asking for the next, so a crash resumes after the last stored page. The window
     starts a little before the cursor (an overlap): orders seen twice are stored once.
+
+    ORDER_STATUSES lists the cart's own order statuses (code, label) that an order record's
+    cart_status may carry; DEFAULT_STATUSES are those downloaded when a cart chose none.
     """
+
+    ORDER_STATUSES: tuple[tuple[str, str], ...] = ()
+    DEFAULT_STATUSES: tuple[str, ...] = ()
 
     def window_start(self, cursor: str | None) -> datetime:
         """Where a download starts: the cursor minus the overlap, or the earliest order date."""
@@ -60,6 +67,11 @@ class CartConnector(Connector):
     def find_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str | None:
         """After an unknown outcome: the cart's id of this shipment if it already exists."""
         return None
+
+    def cancel_order(self, order: UploadOrder, *, reason: str) -> None:
+        """Cancel the order in the cart (declare CANCEL_ORDER); RecordError when the cart
+        refuses, with its reason."""
+        raise self.unsupported("cancel orders")
 
     def upload_inventory(self, levels: Sequence[StockLevel]) -> list[RecordError]:
         """Set stock for these SKUs; return the SKUs the cart refused (record_ref = SKU)."""

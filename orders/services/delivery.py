@@ -28,6 +28,7 @@ from integration_manager.records import (
 from jobs.models import JobRun
 from jobs.recorder import RunRecorder
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
+from orders.services.cancel import wms_cancels_send
 from orders.services.events import order_event_write, order_events_write
 from wms.connectors.base import LOOKUP_ORDER, WmsConnector
 from wms.models import ShipMethodMap
@@ -48,6 +49,7 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         run.say(f"The WMS connection is {'paused' if wms.is_paused else 'disabled'}; nothing sent.")
         return
     reference = merchant_ref(merchant)
+    wms_cancels_send(merchant_id=merchant.id, connector=connector, reference=reference, run=run)
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
     sent = 0
     for _ in range(MAX_BATCHES):

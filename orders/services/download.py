@@ -5,11 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 
-from alerts.models import AlertKind
-from alerts.services import alert_key, alerts_raise
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
@@ -18,6 +15,7 @@ from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
 from orders.jobs import ORDER_DELIVERY
 from orders.models import Order, OrderLine, OrderStatus
+from orders.services.cancel import cancellations_apply
 from orders.services.events import order_events_write
 from orders.upsert import cart_download_lock, orders_upsert
 from wms.models import ShipMethodMap
@@ -96,7 +94,7 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
         message="Changed in the cart before it was sent: updated.",
         job_run_id=run.job_run.id,
     )
-    _apply_cancellations(cart, [r for r in records.values() if r.canceled], run)
+    cancellations_apply(cart, [r for r in records.values() if r.canceled], run)
     _remember_ship_codes(cart, records.values())
     if page.cursor:
         CartConnection.objects.filter(id=cart.id).update(cursor=page.cursor)
@@ -206,67 +204,6 @@ def _lines_from_record(order: Order, record: OrderRecord) -> list[OrderLine]:
         )
         for number, line in enumerate(record.lines, start=1)
     ]
-
-
-def _apply_cancellations(
-    cart: CartConnection, records: list[OrderRecord], run: RunRecorder
-) -> None:
-    """A cancel in the cart stops an order that was not sent; a sent one needs a person."""
-    if not records:
-        return
-    source_ids = [record.source_order_id for record in records]
-    now = timezone.now()
-    stoppable = list(
-        Order.objects.filter(
-            cart=cart,
-            source_order_id__in=source_ids,
-            status__in=[OrderStatus.NEW, OrderStatus.ERROR],
-            delivery_started_at=None,
-        )
-    )
-    for status in (OrderStatus.NEW, OrderStatus.ERROR):
-        group = [order for order in stoppable if order.status == status]
-        Order.objects.filter(id__in=[order.id for order in group], status=status).update(
-            status=OrderStatus.CANCELED, canceled_in_cart_at=now, updated_at=now
-        )
-        order_events_write(
-            group,
-            from_status=status,
-            to_status=OrderStatus.CANCELED,
-            message="Canceled in the cart before it was sent: it will not be sent.",
-            job_run_id=run.job_run.id,
-        )
-    too_late = list(
-        Order.objects.filter(
-            cart=cart,
-            source_order_id__in=source_ids,
-            canceled_in_cart_at=None,
-        ).exclude(status=OrderStatus.CANCELED)
-    )
-    if not too_late:
-        return
-    Order.objects.filter(id__in=[order.id for order in too_late]).update(canceled_in_cart_at=now)
-    order_events_write(
-        too_late,
-        from_status="",
-        to_status="",
-        message="Canceled in the cart after it was sent to the WMS: cancel it in the WMS.",
-        job_run_id=run.job_run.id,
-    )
-    for order in too_late:
-        alerts_raise(
-            account=order.account_id,
-            merchant=cart.merchant,
-            cart=cart,
-            kind=AlertKind.CANCELED_AFTER_DELIVERY,
-            key=alert_key("order", order.id),
-            subject=(
-                f"Order {order.order_number} was canceled in {cart.label} after it reached the WMS"
-            ),
-            message="The cart canceled this order after the hub sent it to the WMS. "
-            "Cancel it in the WMS before it ships, or tell the merchant it already left.",
-            link=reverse("order_detail", args=[order.id]),
-        )
 
 
 def _remember_ship_codes(cart: CartConnection, records) -> None:  # type: ignore[no-untyped-def]
