@@ -26,8 +26,9 @@ from integration_manager.connector_errors import ConnectorError
 from integration_manager.connectors import ConnectorSettingsForm
 from jobs.models import JobRun, ServiceSchedule
 from jobs.selectors import cart_service_rows
+from orders.models import HoldReason, Order, OrderStatus
 from wms.models import ShipMethodMap, WmsShipMethod
-from wms.services import ship_method_map_save
+from wms.services import ship_codes_remember, ship_method_map_save
 
 
 def cart_list_for(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -269,28 +270,45 @@ def cart_toggle(request: HttpRequest, cart_id: int) -> HttpResponse:
     return redirect("cart_detail", cart_id=cart.id)
 
 
+PASS = "__passthrough__"  # the choice "send the cart's code as it is"
+
+
 @member_required("can_view_wms")
 def cart_ship_methods(request: HttpRequest, cart_id: int) -> HttpResponse:
     """Map each ship code the cart sent to one of the WMS's ship methods (or pass it as is)."""
     cart = get_object_or_404(cart_list_for(request), id=cart_id)
+    held = dict(
+        Order.objects.filter(
+            cart=cart, status=OrderStatus.ERROR, error_code=HoldReason.UNMAPPED_SHIP_METHOD
+        )
+        .values_list("ship_code")
+        .annotate(count=Count("id"))
+    )
+    # A held order's code is listed even if no download recorded it (an edited order's).
+    ship_codes_remember(cart=cart, codes=dict.fromkeys(held, ""))
     entries = list(ShipMethodMap.objects.filter(cart=cart).order_by("cart_code"))
     methods = list(scoped(WmsShipMethod.objects.filter(is_active=True), request.membership))
     if request.method == "POST":
         valid_codes = {method.code for method in methods}
-        changed = 0
+        choices = {entry.id: request.POST.get(f"map-{entry.id}", "") for entry in entries}
+        unknown = [code for code in choices.values() if code not in valid_codes | {"", PASS}]
+        if unknown:
+            messages.error(request, f"“{unknown[0]}” is not one of the WMS's ship methods.")
+            return redirect("cart_ship_methods", cart_id=cart.id)
+        changed = released = 0
         for entry in entries:
-            choice = request.POST.get(f"map-{entry.id}", "")
-            passthrough = choice == "__passthrough__"
-            wms_code = "" if passthrough else choice
-            if wms_code and wms_code not in valid_codes:
-                messages.error(request, f"“{wms_code}” is not one of the WMS's ship methods.")
-                return redirect("cart_ship_methods", cart_id=cart.id)
+            passthrough = choices[entry.id] == PASS
+            wms_code = "" if passthrough else choices[entry.id]
             if (entry.wms_code, entry.passthrough) != (wms_code, passthrough):
-                ship_method_map_save(
+                saved = ship_method_map_save(
                     cart=cart, cart_code=entry.cart_code, wms_code=wms_code, passthrough=passthrough
                 )
                 changed += 1
-        messages.success(request, f"Ship-method mapping saved ({changed} changed).")
+                released += saved.released  # type: ignore[attr-defined]
+        going = f" {released} held order(s) go to the WMS now." if released else ""
+        messages.success(request, f"Ship-method mapping saved ({changed} changed).{going}")
         return redirect("cart_ship_methods", cart_id=cart.id)
-    context = {"cart": cart, "entries": entries, "methods": methods}
+    for entry in entries:
+        entry.held = held.get(entry.cart_code, 0)  # type: ignore[attr-defined]
+    context = {"cart": cart, "entries": entries, "methods": methods, "passthrough": PASS}
     return render(request, "carts/cart_ship_methods.html", context)

@@ -104,7 +104,8 @@ def wms_ship_methods_refresh(*, wms: WmsConnection) -> int:
 def ship_method_map_save(
     *, cart: CartConnection, cart_code: str, wms_code: str, passthrough: bool
 ) -> ShipMethodMap:
-    """Map a cart's ship code; orders held for it go to the WMS at the next delivery."""
+    """Map a cart's ship code; orders held for it go to the WMS at the next delivery (the
+    entry's `released` says how many)."""
 
     from orders.models import HoldReason, Order
     from orders.services.delivery import unmapped_ship_method_key
@@ -118,12 +119,15 @@ def ship_method_map_save(
     entry.wms_code = "" if passthrough else wms_code
     entry.passthrough = passthrough
     entry.save()
+    entry.released = 0  # type: ignore[attr-defined]
     if entry.is_mapped:
         # Orders held only for this code go back to new: they are sent on their own.
-        held_orders_release(
-            Order.objects.filter(cart=cart, ship_code=cart_code),
-            codes=[HoldReason.UNMAPPED_SHIP_METHOD],
-            why=f"Ship method “{cart_code}” mapped: the order goes to the WMS.",
+        entry.released = len(  # type: ignore[attr-defined]
+            held_orders_release(
+                Order.objects.filter(cart=cart, ship_code=cart_code),
+                codes=[HoldReason.UNMAPPED_SHIP_METHOD],
+                why=f"Ship method “{cart_code}” mapped: the order goes to the WMS.",
+            )
         )
         alerts_resolve(
             account_id=cart.account_id,
@@ -151,3 +155,24 @@ def merchant_wms_settings_save(*, merchant: Merchant, data: Mapping[str, Any]) -
         merchant.wms_customer_id = values.pop(CUSTOMER_ID_FIELD)[:100]
     merchant.wms_settings = {**(merchant.wms_settings or {}), **values}
     merchant.save(update_fields=["wms_customer_id", "wms_settings"])
+
+
+def ship_codes_remember(*, cart: CartConnection, codes: Mapping[str, str]) -> None:
+    """New ship codes (code: the cart's description) join the cart's mapping list, unmapped,
+    for an admin to map; codes already listed are left as they are."""
+    codes = {code: description for code, description in codes.items() if code}
+    if not codes:
+        return
+    ShipMethodMap.objects.bulk_create(
+        [
+            ShipMethodMap(
+                account_id=cart.account_id,
+                merchant_id=cart.merchant_id,
+                cart=cart,
+                cart_code=code[:200],
+                cart_description=(description or "")[:200],
+            )
+            for code, description in codes.items()
+        ],
+        ignore_conflicts=True,
+    )
