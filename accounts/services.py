@@ -28,6 +28,7 @@ from accounts.models import (
     User,
 )
 from integration_manager.text import single_line
+from inventory.locations import location_default_ensure
 from jobs.models import ServiceSchedule
 from jobs.services import schedules_ensure_for_merchant, schedules_refresh
 
@@ -153,6 +154,7 @@ def merchant_create(
         raise ValidationError({"name": "A merchant with this name already exists."})
     merchant = Merchant.objects.create(account=account, name=name, wms_customer_id=wms_customer_id)
     schedules_ensure_for_merchant(merchant=merchant)
+    location_default_ensure(merchant=merchant)
     return merchant
 
 

@@ -7,14 +7,15 @@ from datetime import datetime, timedelta
 from smtplib import SMTPException
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Account, Membership, Merchant, Role
-from alerts.models import Alert, AlertRecipient
+from accounts.models import Account, AlertFrequency, Membership, Merchant, Role
+from alerts.models import ALWAYS_IMMEDIATE, Alert, AlertKind, AlertRecipient
 from carts.models import CartConnection
 from integration_manager.redaction import redact
 from integration_manager.text import single_line
@@ -62,8 +63,25 @@ def alerts_raise(
     except IntegrityError:
         open_alert.update(subject=subject, message=message, last_seen_at=now, count=F("count") + 1)
         return open_alert.get()
-    transaction.on_commit(lambda: alert_notify_send(alert_id=alert.id))
+    if alert_sends_at_once(kind=kind, frequency=_frequency(account)):
+        transaction.on_commit(lambda: alert_notify_send(alert_id=alert.id))
     return alert
+
+
+# Sent at once whatever the frequency: nothing moves until someone acts. A stopped
+# scheduler also stops the digests (the dispatcher tick sends them), so it cannot wait.
+SENT_AT_ONCE = ALWAYS_IMMEDIATE | {AlertKind.SCHEDULER_STOPPED}
+
+
+def alert_sends_at_once(*, kind: str, frequency: str) -> bool:
+    """Whether an alert of this kind is e-mailed alone at once, or waits for the digest."""
+    return frequency == AlertFrequency.IMMEDIATE or kind in SENT_AT_ONCE
+
+
+def _frequency(account: Account | int) -> str:
+    if isinstance(account, Account):
+        return account.alert_frequency
+    return Account.objects.filter(id=account).values_list("alert_frequency", flat=True).get()
 
 
 def alert_notify_send(*, alert_id: int) -> bool:
@@ -86,6 +104,8 @@ def alerts_notify_unsent(now: datetime) -> int:
     unsent = list(
         Alert.objects.filter(notified_at=None, first_seen_at__lte=now - UNSENT_AFTER)
         .filter(Q(notify_claimed_at=None) | Q(notify_claimed_at__lte=now - CLAIM_EXPIRES))
+        # The digest sends the others (alerts/digests.py).
+        .filter(Q(account__alert_frequency=AlertFrequency.IMMEDIATE) | Q(kind__in=SENT_AT_ONCE))
         .order_by("first_seen_at")
         .values_list("id", flat=True)[:SWEEP_LIMIT]
     )
@@ -148,6 +168,8 @@ def alert_notify(*, alert: Alert) -> int:
     mid-send leaves a claim that the tick's sweep takes back after CLAIM_EXPIRES.
     """
     now = timezone.now()
+    if not alert_sends_at_once(kind=alert.kind, frequency=_frequency(alert.account_id)):
+        return 0  # the account chose a digest since the alert was raised
     claimable = Alert.objects.filter(id=alert.id, notified_at=None).filter(
         Q(notify_claimed_at=None) | Q(notify_claimed_at__lte=now - CLAIM_EXPIRES)
     )
@@ -168,3 +190,43 @@ def alert_notify(*, alert: Alert) -> int:
         raise
     Alert.objects.filter(id=alert.id).update(notified_at=timezone.now())
     return len(recipients)
+
+
+def alert_recipient_add(
+    *, account: Account, email: str, merchant: Merchant | None
+) -> AlertRecipient:
+    """Add an extra address for every alert of the account, or for one merchant's."""
+    email = email.strip().lower()
+    try:
+        with transaction.atomic():
+            return AlertRecipient.objects.create(account=account, email=email, merchant=merchant)
+    except IntegrityError:
+        raise ValidationError(
+            {"email": f"{email} is already on the list. Activate or delete it there."}
+        ) from None
+
+
+def alert_recipient_set_active(*, recipient: AlertRecipient, is_active: bool) -> None:
+    AlertRecipient.objects.filter(id=recipient.id).update(is_active=is_active)
+
+
+def alert_recipient_delete(*, recipient: AlertRecipient) -> None:
+    AlertRecipient.objects.filter(id=recipient.id).delete()
+
+
+def alert_settings_update(
+    *, account: Account, frequency: str, stuck_new_grace_minutes: int, stuck_at_wms_days: int
+) -> None:
+    """How often the account's alerts are e-mailed, and when orders count as stuck.
+
+    Alerts still waiting for a digest go out at once when the account turns to Immediately
+    (the tick's sweep of unsent alerts), and in the next digest the other way round.
+    """
+    Account.objects.filter(id=account.id).update(
+        alert_frequency=frequency,
+        stuck_new_grace_minutes=stuck_new_grace_minutes,
+        stuck_at_wms_days=stuck_at_wms_days,
+    )
+    account.alert_frequency = frequency
+    account.stuck_new_grace_minutes = stuck_new_grace_minutes
+    account.stuck_at_wms_days = stuck_at_wms_days

@@ -88,6 +88,10 @@ class CartConnection(ConnectionState):
     earliest_order_date = models.DateField(null=True, blank=True)
     # The cart statuses to download (the connector's codes); empty: the connector's default.
     download_statuses = models.JSONField(default=list, blank=True)
+    # Below this available quantity the cart is told 0 (a safety stock), as CartRover does.
+    min_inventory_level = models.PositiveIntegerField("minimum inventory level", default=0)
+    # The last full inventory reconcile (every SKU pushed, changed or not): daily and on demand.
+    inventory_reconciled_at = models.DateTimeField(null=True, blank=True)
     # Where the next order download starts; moved in the same transaction as the orders.
     cursor = models.TextField(blank=True, default="")
     webhook_token = models.CharField(max_length=64, unique=True, default=new_webhook_token)

@@ -3,6 +3,8 @@ credentials, and the alerts that say so (jobs calls these through the ServiceSpe
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.urls import reverse
 from django.utils import timezone
 
@@ -10,8 +12,8 @@ from alerts.models import AlertKind
 from alerts.services import alert_key, alerts_raise, alerts_resolve
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError
-from jobs.models import ServiceSchedule
-from jobs.outcomes import failure_message, keeps_failing
+from jobs.models import JobRun, ServiceSchedule
+from jobs.outcomes import UNREACHABLE_AFTER_TEXT, failing_since, failure_message, keeps_failing
 from jobs.registry import CART, service_maker
 
 
@@ -37,18 +39,29 @@ def cart_run_failed(schedule: ServiceSchedule, error: Exception) -> None:
             message=f"{message} The cart is paused until its credentials are saved again.",
             link=reverse("cart_edit", args=[cart.id]),
         )
-    elif keeps_failing(schedule.consecutive_failures, error):
+    elif keeps_failing(error, since=cart_failing_since(cart), now=now):
         alerts_raise(
             account=cart.account_id,
             merchant=cart.merchant,
             cart=cart,
             kind=AlertKind.CART_FAILING,
             key=alert_key("cart", cart.id),
-            subject=f"{cart.label} keeps failing",
-            message=f"{schedule.get_service_display()} failed {schedule.consecutive_failures + 1} "
-            f"times in a row: {message} The hub keeps trying.",
+            subject=f"{cart.label} cannot be reached",
+            message=f"{schedule.get_service_display()} failed: {message} The cart has not "
+            f"answered for {UNREACHABLE_AFTER_TEXT}. Check that the store is online and that "
+            "its address in the cart's settings is right; the hub keeps trying and resolves "
+            "this alert at the next success.",
             link=reverse("cart_detail", args=[cart.id]),
         )
+
+
+def cart_failing_since(cart: CartConnection) -> datetime | None:
+    """Since when the cart has not worked: its last success (a run or a passed test)."""
+    state = CartConnection.objects.filter(id=cart.id).values("last_success_at", "verified_at")
+    times = [time for time in state.get().values() if time is not None]
+    return failing_since(
+        last_success_at=max(times, default=None), runs=JobRun.objects.filter(cart_id=cart.id)
+    )
 
 
 def cart_run_succeeded(schedule: ServiceSchedule) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from carts import views, webhooks
+from carts import rules_views, views, webhooks
 
 urlpatterns = [
     path("carts/", views.cart_list, name="cart_list"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("carts/<int:cart_id>/test/", views.cart_test, name="cart_test"),
     path("carts/<int:cart_id>/toggle/", views.cart_toggle, name="cart_toggle"),
     path("carts/<int:cart_id>/ship-methods/", views.cart_ship_methods, name="cart_ship_methods"),
+    path("carts/<int:cart_id>/rules/", rules_views.cart_rules, name="cart_rules"),
     path("carts/<int:cart_id>/upload/", views.cart_order_upload, name="cart_order_upload"),
     path("webhooks/carts/<str:token>/", webhooks.cart_webhook, name="cart_webhook"),
 ]

@@ -32,9 +32,16 @@ class RateLimited(TransientError):
         self.retry_after = retry_after
 
 
+# Codes a cart's refusal of a stock level may carry, so the hub can tell the cases apart
+# (a connector that cannot tell leaves the code empty).
+UNKNOWN_SKU = "unknown_sku"  # the cart has no product with this SKU
+NOT_TRACKED = "not_tracked"  # the product exists but the cart keeps no stock count for it
+
+
 class RecordError(ConnectorError):
     """This record is bad: it goes to error with the reason, and the batch goes on."""
 
-    def __init__(self, message: str, *, record_ref: str) -> None:
+    def __init__(self, message: str, *, record_ref: str, code: str = "") -> None:
         super().__init__(message)
         self.record_ref = record_ref
+        self.code = code

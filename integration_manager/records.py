@@ -173,6 +173,8 @@ class DeliveryResult:
     # Why, as a code the hub acts on: "unknown_sku" when the WMS says it lacks a product;
     # empty for anything else it refused.
     code: str = ""
+    # With "unknown_sku": the SKUs the WMS does not know, when it names them.
+    skus: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

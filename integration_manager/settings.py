@@ -156,6 +156,10 @@ if env.str("REDIS_URL", default=""):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Pages people open raise "the scheduler stopped" when the dispatcher has not ticked
+# (alerts/checks.py); the test suite runs no beat, so it turns this off but for its own tests.
+ALERT_SCHEDULER_CHECK = env.bool("ALERT_SCHEDULER_CHECK", default=True)
+
 # HTTPS. The defaults suit the embedded mode on http://127.0.0.1; production sets them all
 # (docs/operations.md, "Production checklist"; `manage.py check --deploy` lists what is off).
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)

@@ -13,7 +13,8 @@ INVENTORY_UPLOAD = "inventory_upload"
 
 def inventory_services() -> list[ServiceSpec]:
     """Stock is read hourly by default (warehouses count slowly); the upload follows it."""
-    from inventory.services import inventory_fetch, inventory_upload
+    from inventory.pickup import inventory_fetch
+    from inventory.upload import inventory_upload
 
     return [
         wms_service(

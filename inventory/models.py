@@ -49,6 +49,9 @@ class InventoryLevel(models.Model):
     available = models.IntegerField(default=0)
     wms_updated_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the quantities last changed (a pickup that reports the same numbers leaves it): an
+    # upload reads only what changed since it last looked.
+    changed_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["sku"]
@@ -58,6 +61,7 @@ class InventoryLevel(models.Model):
         indexes = [
             models.Index(fields=["account", "merchant", "sku"], name="inventory_account_sku"),
             models.Index(fields=["merchant", "updated_at"], name="inventory_merchant_updated"),
+            models.Index(fields=["merchant", "changed_at"], name="inventory_merchant_changed"),
         ]
 
     def __str__(self) -> str:
@@ -143,3 +147,43 @@ class KitComponent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kit_sku}: {self.quantity} × {self.component_sku}"
+
+
+class SyncStatus(models.TextChoices):
+    SYNCED = "synced", "In sync"
+    UNKNOWN_IN_CART = "unknown_in_cart", "Unknown in the cart"
+    NOT_TRACKED = "not_tracked", "Stock not tracked in the cart"
+    FILTERED = "filtered", "Filtered by the item filter"
+    BELOW_MINIMUM = "below_minimum", "Below the minimum level: 0 pushed"
+    REFUSED = "refused", "Refused by the cart"
+
+
+class ProductSync(models.Model):
+    """What the hub last pushed to one cart for one of its SKUs, and why a SKU is not synced:
+    an upload sends only what differs from it, and the product sync view shows it."""
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="+")
+    cart = models.ForeignKey(CartConnection, on_delete=models.CASCADE, related_name="product_syncs")
+    # The SKU as the cart knows it (the alias when the cart pushes inventory using aliases).
+    sku = models.CharField("cart SKU", max_length=200)
+    # The quantity last pushed; None when nothing was pushed yet.
+    pushed_quantity = models.IntegerField(null=True, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=SyncStatus.choices, default=SyncStatus.SYNCED)
+    reason = models.TextField(blank=True, default="")
+    checked_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "sku"], name="product_sync_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["account", "cart", "sku"], name="product_sync_account_cart"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sku}: {self.pushed_quantity}"

@@ -67,6 +67,11 @@ class Order(models.Model):
     wms_cancel_requested_at = models.DateTimeField(null=True, blank=True)
     wms_cancel_started_at = models.DateTimeField(null=True, blank=True)
     wms_cancel_error = models.TextField(blank=True, default="")
+    # An order the hub canceled (in the WMS) that the cart still has open: its cancel is sent
+    # to the cart once (claimed by the cart's shipment upload run before the cart is called).
+    cart_cancel_started_at = models.DateTimeField(null=True, blank=True)
+    cart_cancel_sent_at = models.DateTimeField(null=True, blank=True)
+    cart_cancel_error = models.TextField(blank=True, default="")
 
     # Addresses: company, first_name, last_name, address_1..3, city, state, zip, country,
     # phone, email. ship_name and email are copied out so the orders screen can search them.
@@ -129,6 +134,8 @@ class Order(models.Model):
             ),
             models.Index(fields=["account", "order_number"], name="order_account_number"),
             models.Index(fields=["account", "source_order_id"], name="order_account_source"),
+            # The orders screen's "search in": WMS reference (lines and shipments have theirs).
+            models.Index(fields=["account", "wms_reference"], name="order_account_wms_ref"),
             # Delivery claims: a merchant's new orders that may be sent.
             models.Index(
                 fields=["merchant", "not_before", "id"],
@@ -181,6 +188,11 @@ class OrderLine(models.Model):
         ordering = ["line_number", "id"]
         constraints = [
             models.UniqueConstraint(fields=["order", "line_number"], name="order_line_unique"),
+        ]
+        indexes = [
+            # The orders screen's search by SKU, the cart's or the WMS's.
+            models.Index(fields=["account", "sku"], name="order_line_account_sku"),
+            models.Index(fields=["account", "wms_sku"], name="order_line_account_wms_sku"),
         ]
 
     def __str__(self) -> str:
@@ -294,6 +306,7 @@ class Shipment(models.Model):
                 name="shipment_pending_upload",
             ),
             models.Index(fields=["account", "order"], name="shipment_account_order"),
+            models.Index(fields=["account", "tracking_number"], name="shipment_account_tracking"),
         ]
 
     def __str__(self) -> str:

@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet
 
 from accounts.models import Membership, Merchant
 from accounts.tenancy import scoped
-from orders.models import Order, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus, Shipment, SkippedOrder
 
 
 @dataclass
@@ -59,6 +59,17 @@ class OrderFilters:
     date_from: date | None = None
     date_to: date | None = None
     search: str = ""
+    # Where the search looks: "" the order's own number, reference, name or e-mail, or one
+    # of SEARCH_FIELDS (each an equality on one column, so an index can answer it).
+    search_in: str = ""
+
+
+SEARCH_FIELDS = {
+    "tracking": "Tracking number",
+    "wms_reference": "WMS reference",
+    "sku": "SKU (cart or WMS)",
+    "city": "Ship-to city",
+}
 
 
 def order_list(membership: Membership, filters: OrderFilters) -> QuerySet[Order]:
@@ -79,8 +90,26 @@ def order_list(membership: Membership, filters: OrderFilters) -> QuerySet[Order]
         orders = orders.filter(ordered_at__lte=datetime.combine(filters.date_to, time.max, zone))
     search = filters.search.strip()
     if search:
-        orders = orders.filter(_search(search))
+        orders = orders.filter(_search_in(membership, filters.search_in, search))
     return orders.select_related("merchant", "cart")
+
+
+def _search_in(membership: Membership, field: str, search: str) -> Q:
+    """The search on one field. Subqueries name the account so they stay within it."""
+    account_id = membership.account_id
+    if field == "tracking":
+        shipments = Shipment.objects.filter(account_id=account_id, tracking_number=search)
+        return Q(id__in=shipments.values("order_id"))
+    if field == "wms_reference":
+        return Q(wms_reference=search)
+    if field == "sku":
+        lines = OrderLine.objects.filter(account_id=account_id).filter(
+            Q(sku=search) | Q(wms_sku=search)
+        )
+        return Q(id__in=lines.values("order_id"))
+    if field == "city":
+        return Q(ship_to__city__iexact=search)
+    return _search(search)
 
 
 def _search(search: str) -> Q:
@@ -150,3 +179,15 @@ def order_page(orders: QuerySet[Order], *, after: str = "", before: str = "") ->
 
 def order_detail_for(membership: Membership) -> QuerySet[Order]:
     return scoped(Order.objects.all(), membership).select_related("merchant", "cart")
+
+
+def skipped_order_list(membership: Membership, *, cart_id: int | None = None) -> QuerySet:
+    """Orders the carts sent that were not loaded, newest sighting first."""
+    skipped = scoped(SkippedOrder.objects.all(), membership)
+    if cart_id:
+        skipped = skipped.filter(cart_id=cart_id)
+    return skipped.select_related("cart", "merchant").order_by("-last_seen_at", "-id")
+
+
+def skipped_order_count(membership: Membership) -> int:
+    return scoped(SkippedOrder.objects.all(), membership).count()

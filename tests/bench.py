@@ -8,9 +8,15 @@ Runs against a PostgreSQL database of its own (hub_bench, made afresh each time)
 3. a download of 100,000 orders from the WooCommerce emulator, page by page, with the
    process's peak resident memory after 10,000 and after 100,000 orders;
 4. the orders screen with 1,000,000 orders: first page, a deep keyset page, a status
-   filter, a search by number.
+   filter, a search by number;
+5. the CSV export of 1,000,000 orders (2 lines each), streamed: rows/s and peak memory;
+6. inventory pickup of 50,000 SKUs in 3 locations: all new, unchanged, 1% changed (levels/s,
+   SKUs changed, uploads triggered);
+7. inventory upload of the same merchant to 5 carts: the first (everything), one with no
+   change (nothing sent), and after a pickup where 1% changed (SKUs/s, SKUs sent, calls).
 
-Options: --orders N (3.; default 100000), --screen-orders N (4.; default 1000000), --only 1,2.
+Options: --orders N (3.; default 100000), --screen-orders N (4.; default 1000000),
+--export-orders N (5.; default 1000000), --pickup-skus N (6. and 7.; default 50000), --only 1,2.
 """
 
 from __future__ import annotations
@@ -23,8 +29,6 @@ import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-
-from orders.jobs import ORDER_DOWNLOAD
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
 os.environ["DATABASE_URL"] = os.environ.get(
@@ -44,9 +48,10 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import Account, Membership, Merchant, Role, User  # noqa: E402
 from carts.models import CartConnection  # noqa: E402
-from integration_manager.records import OrderPage  # noqa: E402
+from integration_manager.records import OrderPage, StockLevel  # noqa: E402
 from jobs.dispatcher import schedules_claim_due  # noqa: E402
 from jobs.models import JobRun, ServiceSchedule  # noqa: E402
+from orders.jobs import ORDER_DOWNLOAD  # noqa: E402
 from orders.models import Order, OrderEvent, OrderLine  # noqa: E402
 from orders.services.download import _lines_from_record, _order_from_record, order_page_store  # noqa: E402
 from tests.objects import order_record, recorder  # noqa: E402
@@ -292,7 +297,9 @@ def main() -> None:
     )
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--screen-orders", type=int, default=1_000_000)
-    parser.add_argument("--only", default="1,2,3,4")
+    parser.add_argument("--export-orders", type=int, default=1_000_000)
+    parser.add_argument("--pickup-skus", type=int, default=50_000)
+    parser.add_argument("--only", default="1,2,3,4,5,6,7")
     options = parser.parse_args()
     only = set(options.only.split(","))
     say(
@@ -308,8 +315,202 @@ def main() -> None:
         bench_stream(options.orders)
     if "4" in only:
         bench_screen(options.screen_orders)
+    if "5" in only:
+        bench_export(options.export_orders)
+    if "6" in only:
+        bench_pickup(options.pickup_skus)
+    if "7" in only:
+        bench_upload(options.pickup_skus)
     JobRun.objects.all().delete()
     say("\nDone.")
+
+
+def bench_export(count: int) -> None:
+    """5. The CSV export of `count` orders with two lines each, streamed as the view does."""
+    from orders.export import order_export_csv
+
+    say(f"\n5. The CSV export of {count:,} orders (2 lines each), streamed")
+    account, merchant, cart = tenant("export")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO orders_order (account_id, merchant_id, cart_id, source_order_id,
+                order_number, cust_ref, status, sending_canceled, partially_shipped, bill_to,
+                ship_to, ship_name, email, ship_code, ship_description, wms_ship_code, currency,
+                sub_total, order_discount, sales_tax, shipping_handling, grand_total, notes,
+                ordered_at, created_at, updated_at, error_reason, error_code, failed_sends,
+                wms_reference, raw, wms_cancel_error)
+            SELECT %s, %s, %s, n::text, '#' || n, 'X-' || n, 'at_wms', false, false, '{}',
+                   jsonb_build_object('first_name', 'Customer', 'last_name', n::text,
+                       'address_1', n || ' Market St', 'city', 'Philadelphia', 'zip', '19107',
+                       'country', 'US'),
+                   'Customer ' || n, '', 'standard', '', 'UPS-GND', 'USD', 21, 0, 0, 0, 21, '',
+                   timestamptz '2026-01-01' + n * interval '20 seconds', now(), now(), '', '',
+                   0, 'SBX-' || n, '{}', ''
+            FROM generate_series(1, %s) AS n
+            """,
+            [account.id, merchant.id, cart.id, count],
+        )
+        cursor.execute(
+            """
+            INSERT INTO orders_orderline (account_id, merchant_id, order_id, line_number,
+                source_line_id, sku, wms_sku, description, quantity, quantity_shipped, price,
+                discount, addl_discount, tax, extended_amount, filtered)
+            SELECT o.account_id, o.merchant_id, o.id, l, '', 'SKU-' || l, 'SKU-' || l, '',
+                   1, 0, 10.5, 0, 0, 0, 10.5, false
+            FROM orders_order o CROSS JOIN generate_series(1, 2) AS l
+            WHERE o.account_id = %s
+            """,
+            [account.id],
+        )
+        cursor.execute("VACUUM ANALYZE orders_order")
+        cursor.execute("VACUUM ANALYZE orders_orderline")
+    orders = Order.objects.filter(account=account)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    rows = size = 0
+    # Autocommit, as in a request: the server-side cursor is held across the stream.
+    for text in order_export_csv(orders, zone=account.zone):
+        size += len(text)
+        rows += text.count("\n")
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    say(
+        f"   {rows - 1:,} rows ({size / 1_048_576:,.0f} MiB of CSV) in {elapsed:.1f} s: "
+        f"{(rows - 1) / elapsed:,.0f} rows/s"
+    )
+    say(
+        f"   peak resident memory: {before / 1024:.0f} MiB before the export, "
+        f"{peak / 1024:.0f} MiB after it (bounded: it does not grow with the count)"
+    )
+
+
+def bench_pickup(skus: int = 50_000, pages_of: int = 10_000) -> None:
+    """6. Inventory pickup of `skus` SKUs in 3 locations for a merchant with 5 carts (one
+    reading WH-3 only): all new, the same again, then 1% changed at WH-1."""
+    from inventory.jobs import INVENTORY_UPLOAD
+    from inventory.models import Location
+    from inventory.pickup import PickupOutcome, inventory_levels_store
+    from jobs.services import schedules_ensure_for_cart
+
+    say(f"\n6. Inventory pickup: {skus:,} SKUs in 3 locations, pages of {pages_of:,} levels")
+    _, merchant, first_cart = tenant("pickup")
+    carts = [first_cart] + [
+        CartConnection.objects.create(
+            account_id=merchant.account_id,
+            merchant=merchant,
+            connector_key="woocommerce",
+            label=f"pickup cart {number}",
+            order_source="pickup",
+            reference_prefix=f"P{number}-",
+        )
+        for number in range(2, 6)
+    ]
+    for cart in carts:
+        schedules_ensure_for_cart(cart=cart)
+    now = datetime.now(UTC)
+
+    def levels(changed_every: int = 0) -> list[StockLevel]:
+        return [
+            StockLevel(
+                sku=f"SKU-{index:06}",
+                location_id=f"WH-{warehouse}",
+                location_name=f"Warehouse {warehouse}",
+                # 1 in changed_every SKUs has one more at WH-1 than before.
+                available=index % 50
+                + (changed_every and warehouse == 1 and index % changed_every == 0),
+                on_hand=index % 50 + 5,
+                updated_at=now,
+            )
+            for index in range(skus)
+            for warehouse in (1, 2, 3)
+        ]
+
+    def pickup(label: str, stock: list[StockLevel]) -> None:
+        ServiceSchedule.objects.filter(service=INVENTORY_UPLOAD).update(next_run_at=None)
+        outcome = PickupOutcome()
+        started = time.perf_counter()
+        for start in range(0, len(stock), pages_of):
+            page = inventory_levels_store(merchant=merchant, levels=stock[start : start + pages_of])
+            outcome.add(page)
+        elapsed = time.perf_counter() - started
+        due = ServiceSchedule.objects.filter(
+            service=INVENTORY_UPLOAD, next_run_at__isnull=False
+        ).count()
+        say(
+            f"   {label}: {outcome.read:,} levels in {elapsed:.1f} s, "
+            f"{outcome.read / elapsed:,.0f} levels/s; {outcome.changed:,} changed, "
+            f"{len(outcome.new_locations)} new location(s), {due} of {len(carts)} "
+            "uploads triggered"
+        )
+
+    pickup("first pickup (all new)", levels())
+    carts[-1].inventory_location = Location.objects.get(merchant=merchant, wms_location_id="WH-3")
+    carts[-1].save(update_fields=["inventory_location"])
+    pickup("second pickup (nothing changed)", levels())
+    pickup("third pickup (1% changed at WH-1)", levels(changed_every=100))
+
+
+def bench_upload(skus: int = 50_000, pages_of: int = 10_000) -> None:
+    """7. Inventory upload of `skus` SKUs in 3 locations to 5 sandbox carts: the first upload
+    (a full reconcile: all sent), the same again (nothing sent), then after a pickup in which
+    1% changed at WH-1 (only those sent)."""
+    from unittest import mock
+
+    from carts.connectors.sandbox import SandboxCartConnector
+    from inventory.jobs import INVENTORY_UPLOAD
+    from inventory.pickup import inventory_levels_store
+    from inventory.upload import inventory_upload
+    from tests.objects import create_cart
+
+    say(f"\n7. Inventory upload: {skus:,} SKUs in 3 locations to 5 sandbox carts")
+    _, merchant, _ = tenant("upload")
+    carts = [create_cart(merchant, prefix=f"U{number}-") for number in range(1, 6)]
+    now = datetime.now(UTC)
+
+    def store(changed_every: int = 0) -> None:
+        levels = [
+            StockLevel(
+                sku=f"SKU-{index:06}",
+                location_id=f"WH-{warehouse}",
+                available=index % 50
+                + (changed_every and warehouse == 1 and index % changed_every == 0),
+                on_hand=index % 50 + 5,
+                updated_at=now,
+            )
+            for index in range(skus)
+            for warehouse in (1, 2, 3)
+        ]
+        for start in range(0, len(levels), pages_of):
+            inventory_levels_store(merchant=merchant, levels=levels[start : start + pages_of])
+
+    sent: list[int] = []
+
+    def accept_all(connector: SandboxCartConnector, levels: list[StockLevel]) -> list:
+        sent.append(len(levels))  # the sandbox store knows only its catalogue: take them all
+        return []
+
+    def upload(label: str) -> None:
+        sent.clear()
+        started = time.perf_counter()
+        with mock.patch.object(SandboxCartConnector, "upload_inventory", accept_all):
+            for cart in carts:
+                cart.refresh_from_db()
+                run = recorder(merchant=merchant, service=INVENTORY_UPLOAD, cart=cart)
+                inventory_upload(cart=cart, run=run)
+        elapsed = time.perf_counter() - started
+        computed = skus * len(carts)
+        say(
+            f"   {label}: {computed:,} cart SKUs in {elapsed:.1f} s, {computed / elapsed:,.0f} "
+            f"SKUs/s; {sum(sent):,} SKUs sent ({sum(sent) // len(carts):,} a cart) in "
+            f"{len(sent)} call(s)"
+        )
+
+    store()
+    upload("first upload (full reconcile)")
+    upload("second upload (nothing changed)")
+    store(changed_every=100)
+    upload("after a pickup with 1% changed at WH-1")
 
 
 if __name__ == "__main__":

@@ -47,3 +47,5 @@ DATABASES["sqlite"] = {
 # (tests/conftest.py): clearing a Redis cache would flush the broker's database with it.
 # tests/accounts/test_throttle.py runs the counter on Redis too.
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# No beat runs under the tests: a page would find the scheduler stopped in every account.
+ALERT_SCHEDULER_CHECK = False

@@ -8,7 +8,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership, User
 from accounts.services import invitation_create
-from alerts.models import Alert
+from alerts.models import Alert, AlertRecipient
+from carts.models import CartConnection
+from inventory.models import ItemFilter, Location, ProductAlias
 from jobs.models import JobRun
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms
@@ -114,6 +116,39 @@ class EveryUrlMixin:
         self.register("alert_id", bobs_alert.id, other_alert.id)
         method = WmsShipMethod.objects.create(account=self.alices_account, code="UPS-GND")
         self.register("ship_method_id", method.id, method.id)
+        self.register_rules_and_recipients(bobs_cart, other_cart)
+
+    def register_rules_and_recipients(
+        self, bobs_cart: CartConnection, other_cart: CartConnection
+    ) -> None:
+        aliases = [
+            ProductAlias.objects.create(
+                account=self.alices_account, merchant=merchant, alias="CART-1", sku="WMS-1"
+            )
+            for merchant in (self.bobs_merchant, self.other_merchant)
+        ]
+        self.register("alias_id", aliases[0].id, aliases[1].id)
+        filters = [
+            ItemFilter.objects.create(
+                account=self.alices_account, merchant=cart.merchant, cart=cart, sku="SAMPLE-*"
+            )
+            for cart in (bobs_cart, other_cart)
+        ]
+        self.register("filter_id", filters[0].id, filters[1].id)
+        # Extra alert addresses are the account admins' to manage: bob reaches none of them.
+        recipients = [
+            AlertRecipient.objects.create(
+                account=self.alices_account, merchant=merchant, email=f"{name}@example.org"
+            )
+            for name, merchant in (("all", None), ("other", self.other_merchant))
+        ]
+        self.register("recipient_id", recipients[0].id, recipients[1].id)
+        # Every merchant has its default location from the start.
+        defaults = [
+            Location.objects.get(merchant=merchant, is_default=True).id
+            for merchant in (self.bobs_merchant, self.other_merchant)
+        ]
+        self.register("location_id", *defaults)
 
     def url_for_every_pattern(self, objects: dict[str, int]) -> list[str]:
         return [self.url_for(name, params, objects) for name, params in object_url_patterns()]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from wms.models import ScacMap, ShipMethodMap, WmsConnection, WmsShipMethod
+from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
 
 
 @admin.register(WmsConnection)
@@ -24,9 +24,3 @@ class ShipMethodMapAdmin(admin.ModelAdmin):
     list_display = ["cart_code", "wms_code", "passthrough", "cart", "merchant"]
     search_fields = ["cart_code", "wms_code"]
     raw_id_fields = ["account", "merchant", "cart"]
-
-
-@admin.register(ScacMap)
-class ScacMapAdmin(admin.ModelAdmin):
-    list_display = ["wms_carrier", "scac", "cart_carrier", "account"]
-    raw_id_fields = ["account"]

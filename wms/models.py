@@ -88,27 +88,6 @@ class ShipMethodMap(models.Model):
         return self.passthrough or bool(self.wms_code)
 
 
-class ScacMap(models.Model):
-    """The carrier name the WMS reports, and the SCAC and name the carts should get."""
-
-    tenant_merchant_field = None
-
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="scac_maps")
-    wms_carrier = models.CharField("WMS carrier", max_length=100)
-    scac = models.CharField("SCAC", max_length=10, blank=True)
-    cart_carrier = models.CharField("carrier name for carts", max_length=100, blank=True)
-
-    class Meta:
-        ordering = ["wms_carrier"]
-        verbose_name = "SCAC mapping"
-        constraints = [
-            models.UniqueConstraint(fields=["account", "wms_carrier"], name="scac_map_unique"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.wms_carrier} → {self.scac or self.cart_carrier}"
-
-
 class SandboxWmsOrder(models.Model):
     """What the sandbox WMS received: it stands in for a warehouse's own database.
 

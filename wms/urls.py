@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from wms import views, webhooks
+from wms import carrier_views, views, webhooks
 
 urlpatterns = [
     path("webhooks/wms/<str:token>/", webhooks.wms_webhook, name="wms_webhook"),
@@ -12,6 +12,11 @@ urlpatterns = [
         "merchants/<int:merchant_id>/wms/",
         views.merchant_wms_settings,
         name="merchant_wms_settings",
+    ),
+    path(
+        "merchants/<int:merchant_id>/carriers/",
+        carrier_views.carrier_maps,
+        name="carrier_maps",
     ),
     path(
         "wms/ship-methods/refresh/", views.wms_ship_methods_refresh, name="wms_ship_methods_refresh"

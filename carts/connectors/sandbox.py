@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 
 from carts.connectors.base import (
+    CANCEL_ORDER,
     FETCH_ORDERS,
     UPLOAD_INVENTORY,
     UPLOAD_SHIPMENT,
@@ -19,7 +20,7 @@ from carts.connectors.base import (
 )
 from carts.connectors.registry import register
 from integration_manager import sandbox_catalogue as catalogue
-from integration_manager.connector_errors import AuthError, RecordError
+from integration_manager.connector_errors import UNKNOWN_SKU, AuthError, RecordError
 from integration_manager.connectors import ConnectorSettingsForm
 from integration_manager.records import (
     Address,
@@ -65,7 +66,9 @@ class SandboxCartConnector(CartConnector):
     key = "sandbox"
     label = "Sandbox cart"
     description = "Made-up orders at a steady rate, for trying the hub out. No account needed."
-    capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY})
+    capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, CANCEL_ORDER})
+    ORDER_STATUSES = (("open", "Open"), ("canceled", "Canceled"))
+    DEFAULT_STATUSES = ("open",)
     settings_form = SandboxCartForm
     secret_fields = ("api_key",)
     address_fields = ()  # no network: nothing to point elsewhere
@@ -185,6 +188,7 @@ class SandboxCartConnector(CartConnector):
             sales_tax=sum((line.tax for line in lines), Decimal("0")),
             shipping_handling=shipping,
             canceled=canceled,
+            cart_status="canceled" if canceled else "open",
             raw={"id": source_id, "generated": True},
         )
 
@@ -198,12 +202,20 @@ class SandboxCartConnector(CartConnector):
         digest = hashlib.sha256(f"{order.source_order_id}:{shipment.wms_shipment_ref}".encode())
         return f"SBX-FUL-{digest.hexdigest()[:10]}"
 
+    def cancel_order(self, order: UploadOrder, *, reason: str) -> None:
+        """The sandbox store cancels any order it made; it keeps no state to refuse with."""
+        self._check_key()
+
     def upload_inventory(self, levels: Sequence[StockLevel]) -> list[RecordError]:
         self._check_key()
         known = {sku for sku, _, _ in catalogue.PRODUCTS} | {catalogue.UNKNOWN_SKU[0]}
         return [
             RecordError(
-                f"The sandbox store has no product with SKU {level.sku}.", record_ref=level.sku
+                f"The sandbox store has no product with SKU {level.sku}. Filter the SKU out "
+                "of this cart's inventory, or ignore it: it is tried again at the next full "
+                "reconcile.",
+                record_ref=level.sku,
+                code=UNKNOWN_SKU,
             )
             for level in levels
             if level.sku not in known

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
-from django.urls import reverse
+from django.db.models import Max, Q
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Merchant
-from alerts.models import AlertKind
+from alerts.models import Alert, AlertKind
 from alerts.services import alert_key, alerts_raise, alerts_resolve
 from integration_manager.connector_errors import (
     AuthError,
@@ -25,6 +26,7 @@ from integration_manager.records import (
     DeliveryResult,
     MerchantRef,
 )
+from inventory.rules import MerchantRules, merchant_rules_load
 from jobs.models import JobRun
 from jobs.recorder import RunRecorder
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
@@ -138,7 +140,7 @@ def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
         return []
     lines = _lines_by_order([order.id for order in candidates])
     maps = _ship_maps(candidates)
-    ready = []
+    ready, no_address = [], []
     for order in candidates:
         order.delivery_lines = lines.get(order.id, [])  # type: ignore[attr-defined]
         problem = _problem(order, order.delivery_lines)  # type: ignore[attr-defined]
@@ -147,10 +149,14 @@ def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
             _to_error(order, hold=problem or ship_problem, run=run)  # type: ignore[arg-type]
             if ship_problem:
                 _alert_unmapped(order)
+            if problem and problem.code == HoldReason.MISSING_ADDRESS:
+                no_address.append(order)
             continue
         order.wms_ship_code = wms_code
         ready.append(order)
     run.count(seen=len(candidates) - len(ready))
+    if no_address:
+        _alert_missing_address(merchant, wms_message="")
     if not ready:
         return []
     # Recorded and committed before the WMS is called: a crash after this point leaves an
@@ -168,17 +174,119 @@ def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
     claimed = [order for order in ready if order.id in held]
     for order in claimed:
         order.delivery_started_at = now
-    Order.objects.bulk_update(claimed, ["wms_ship_code"])
+    with transaction.atomic():
+        Order.objects.bulk_update(claimed, ["wms_ship_code"])
+        _apply_rules(claimed, rules=merchant_rules_load(merchant_id=merchant.id), run=run)
     return claimed
 
 
 def _lines_by_order(order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    """The lines the cart sent that are to be shipped: not filtered, not kit components."""
     lines: dict[int, list[OrderLine]] = {}
-    for line in OrderLine.objects.filter(order_id__in=order_ids, filtered=False).order_by(
-        "order_id", "line_number"
-    ):
+    for line in OrderLine.objects.filter(
+        order_id__in=order_ids, filtered=False, kit_parent=None
+    ).order_by("order_id", "line_number"):
         lines.setdefault(line.order_id, []).append(line)
     return lines
+
+
+@dataclass
+class _Expansion:
+    """What the rules change on a batch's lines, written together."""
+
+    renamed: list[OrderLine]
+    components: list[OrderLine]
+    stale_kits: list[int]
+    aliased: int = 0
+    kits: int = 0
+
+
+def _apply_rules(orders: list[Order], *, rules: MerchantRules, run: RunRecorder) -> None:
+    """Aliases and kits, on claimed orders: each line gets the SKU the WMS knows (recorded in
+    wms_sku), and a kit line is sent as its components, kept as lines of their own."""
+    ids = [order.id for order in orders]
+    existing: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in OrderLine.objects.filter(order_id__in=ids, kit_parent__isnull=False).order_by(
+        "line_number"
+    ):
+        existing[line.kit_parent_id].append(line)  # type: ignore[index]
+    last_numbers = dict(
+        OrderLine.objects.filter(order_id__in=ids)
+        .values("order_id")
+        .annotate(last=Max("line_number"))
+        .values_list("order_id", "last")
+    )
+    expansion = _Expansion(renamed=[], components=[], stale_kits=[])
+    for order in orders:
+        order.delivery_lines = _order_lines_to_send(  # type: ignore[attr-defined]
+            order,
+            rules=rules,
+            existing=existing,
+            next_number=last_numbers.get(order.id, 0) + 1,
+            expansion=expansion,
+        )
+    OrderLine.objects.bulk_update(expansion.renamed, ["wms_sku"])
+    if expansion.stale_kits:
+        # A kit changed or a line is no kit any more: its old components go.
+        OrderLine.objects.filter(kit_parent_id__in=expansion.stale_kits).delete()
+    OrderLine.objects.bulk_create(expansion.components)
+    if expansion.aliased:
+        run.log("%s line(s) sent under the WMS SKU of their alias.", expansion.aliased)
+    if expansion.kits:
+        run.log("%s kit line(s) sent as their components.", expansion.kits)
+
+
+def _order_lines_to_send(
+    order: Order,
+    *,
+    rules: MerchantRules,
+    existing: dict[int, list[OrderLine]],
+    next_number: int,
+    expansion: _Expansion,
+) -> list[OrderLine]:
+    send: list[OrderLine] = []
+    for line in order.delivery_lines:  # type: ignore[attr-defined]
+        wms_sku = rules.wms_sku(line.sku, translate=order.cart.translate_item_codes)
+        if wms_sku != line.wms_sku:
+            line.wms_sku = wms_sku
+            expansion.renamed.append(line)
+        expansion.aliased += wms_sku != line.sku
+        parts = rules.components(wms_sku)
+        have = existing.get(line.id, [])
+        if not parts:
+            if have:
+                expansion.stale_kits.append(line.id)
+            send.append(line)
+            continue
+        expansion.kits += 1
+        wanted = sorted((sku, quantity * line.quantity) for sku, quantity in parts)
+        if sorted((part.wms_sku, part.quantity) for part in have) == wanted:
+            send.extend(have)  # sent before (a resend): the same lines, not new ones
+            continue
+        if have:
+            expansion.stale_kits.append(line.id)
+        # Numbered after every line the order has: a line number never clashes.
+        for offset, (sku, quantity) in enumerate(wanted):
+            component = _component_line(line, sku=sku, quantity=quantity)
+            component.line_number = next_number + offset
+            send.append(component)
+            expansion.components.append(component)
+        next_number += len(wanted)
+    return send
+
+
+def _component_line(kit: OrderLine, *, sku: str, quantity) -> OrderLine:  # type: ignore[no-untyped-def]
+    return OrderLine(
+        account_id=kit.account_id,
+        merchant_id=kit.merchant_id,
+        order_id=kit.order_id,
+        line_number=0,
+        sku=sku,
+        wms_sku=sku,
+        description=f"Part of kit {kit.sku}"[:500],
+        quantity=quantity,
+        kit_parent=kit,
+    )
 
 
 def _ship_maps(orders: list[Order]) -> dict[tuple[int, str], ShipMethodMap]:
@@ -216,7 +324,7 @@ def _problem(order: Order, lines: list[OrderLine]) -> Hold | None:
         return Hold(
             HoldReason.MISSING_ADDRESS,
             f"The ship-to address has no {', '.join(missing)}. Correct the order in the cart "
-            "(the hub reloads it) or fix it here, then use Resend to WMS.",
+            "(the hub reloads it) or edit it here: it then goes to the WMS on its own.",
         )
     if not lines:
         return Hold(HoldReason.NO_LINES, "The order has no lines to ship. Check it in the cart.")
@@ -370,6 +478,28 @@ def _record_results(
             refused.append((order, result))
         else:
             retry.append((order, result.error))
+    _mark_delivered(delivered, now=now, run=run)
+    for order, result in refused:
+        code = HoldReason.UNKNOWN_SKU if result.code == "unknown_sku" else HoldReason.WMS_REFUSED
+        with transaction.atomic():
+            Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
+            _to_error(order, hold=Hold(code, f"The WMS refused the order: {result.error}"), run=run)
+    if refused:
+        _alert_refused(refused)
+    for order, error in retry:
+        _retry_later(order, error=error, now=now, run=run)
+    for order in delivered:  # sent after all: its 15-day alert, if any, is over
+        alerts_resolve(
+            account_id=order.account_id,
+            kind=AlertKind.DELIVERY_GAVE_UP,
+            key=alert_key("order", order.id),
+        )
+    if delivered:
+        _resolve_refused(delivered)
+    return len(delivered)
+
+
+def _mark_delivered(delivered: list[Order], *, now, run: RunRecorder) -> None:  # type: ignore[no-untyped-def]
     if delivered:
         with transaction.atomic():  # the status change and its events, together
             Order.objects.bulk_update(delivered, ["wms_reference"])
@@ -395,20 +525,142 @@ def _record_results(
             run.log(
                 "Order %s sent (%s).", order.order_number, order.wms_reference or "no reference"
             )
-    for order, result in refused:
-        code = HoldReason.UNKNOWN_SKU if result.code == "unknown_sku" else HoldReason.WMS_REFUSED
-        with transaction.atomic():
-            Order.objects.filter(id=order.id).update(failed_sends=order.failed_sends + 1)
-            _to_error(order, hold=Hold(code, f"The WMS refused the order: {result.error}"), run=run)
-    for order, error in retry:
-        _retry_later(order, error=error, now=now, run=run)
-    for order in delivered:  # sent after all: its 15-day alert, if any, is over
-        alerts_resolve(
-            account_id=order.account_id,
-            kind=AlertKind.DELIVERY_GAVE_UP,
-            key=alert_key("order", order.id),
+
+
+def refused_key(merchant_id: int, group: str, sku: str = "") -> str:
+    """The key of an "order refused" alert: one per unknown SKU, one for incomplete
+    addresses, one for every other refusal, per merchant."""
+    if group == HoldReason.UNKNOWN_SKU:
+        return alert_key("merchant", merchant_id, "unknown_sku", sku)
+    return alert_key("merchant", merchant_id, group)
+
+
+def _alert_refused(refused: list[tuple[Order, DeliveryResult]]) -> None:
+    """One alert per group of refusals, not one per order (a batch is one merchant's)."""
+    merchant = refused[0][0].cart.merchant
+    unknown: dict[str, str] = {}
+    other = ""
+    for _, result in refused:
+        if result.code == "unknown_sku" and result.skus:
+            for sku in result.skus:
+                unknown.setdefault(sku, result.error)
+        else:
+            other = other or result.error
+    for sku, error in unknown.items():
+        _alert_unknown_sku(merchant, sku=sku, wms_message=error)
+    if other:
+        waiting = Order.objects.filter(
+            merchant=merchant,
+            status=OrderStatus.ERROR,
+            error_code__in=[HoldReason.WMS_REFUSED, HoldReason.UNKNOWN_SKU],
+        ).count()
+        alerts_raise(
+            account=merchant.account_id,
+            merchant=merchant,
+            kind=AlertKind.ORDER_REFUSED,
+            key=refused_key(merchant.id, HoldReason.WMS_REFUSED),
+            subject=f"The WMS refused orders of {merchant.name}: {waiting} wait",
+            message=f"The WMS said: {other}\nEdit the orders here (they then go again on "
+            "their own), or fix the product or setting the WMS names and use Resend to WMS.",
+            link=_held_orders_link(merchant.id),
         )
-    return len(delivered)
+
+
+def _alert_unknown_sku(merchant: Merchant, *, sku: str, wms_message: str) -> None:
+    waiting = (
+        Order.objects.filter(
+            merchant=merchant, status=OrderStatus.ERROR, error_code=HoldReason.UNKNOWN_SKU
+        )
+        .filter(
+            id__in=OrderLine.objects.filter(merchant=merchant)
+            .filter(Q(sku=sku) | Q(wms_sku=sku))
+            .values("order_id")
+        )
+        .count()
+    )
+    alerts_raise(
+        account=merchant.account_id,
+        merchant=merchant,
+        kind=AlertKind.ORDER_REFUSED,
+        key=refused_key(merchant.id, HoldReason.UNKNOWN_SKU, sku),
+        subject=f"The WMS does not know SKU “{sku}”: {waiting} order(s) of {merchant.name} wait",
+        message=f"The WMS said: {wms_message}\nMap it with a product alias or edit the order; "
+        "the held orders then go to the WMS on their own.",
+        link=_alias_link(merchant.id),
+    )
+
+
+def _alert_missing_address(merchant: Merchant, *, wms_message: str) -> None:
+    waiting = Order.objects.filter(
+        merchant=merchant, status=OrderStatus.ERROR, error_code=HoldReason.MISSING_ADDRESS
+    ).count()
+    alerts_raise(
+        account=merchant.account_id,
+        merchant=merchant,
+        kind=AlertKind.ORDER_REFUSED,
+        key=refused_key(merchant.id, HoldReason.MISSING_ADDRESS),
+        subject=f"{waiting} order(s) of {merchant.name} have an incomplete ship-to address",
+        message=(f"The WMS said: {wms_message}\n" if wms_message else "")
+        + "Correct the address in the cart (the hub reloads the order) or edit the order here; "
+        "it then goes to the WMS.",
+        link=_held_orders_link(merchant.id),
+    )
+
+
+def _alias_link(merchant_id: int) -> str:
+    try:
+        return reverse("alias_list", args=[merchant_id])
+    except NoReverseMatch:  # the alias screen is not there yet: the held orders are
+        return _held_orders_link(merchant_id)
+
+
+def _held_orders_link(merchant_id: int) -> str:
+    return f"{reverse('order_list')}?status={OrderStatus.ERROR}&merchant={merchant_id}"
+
+
+def _resolve_refused(delivered: list[Order]) -> None:
+    """Close the merchant's "order refused" alerts that deliveries show are over: an unknown
+    SKU on a delivered order, or a group with no order held any more."""
+    merchant_id, account_id = delivered[0].merchant_id, delivered[0].account_id
+    prefix = alert_key("merchant", merchant_id, "")
+    open_keys = set(
+        Alert.objects.filter(
+            account_id=account_id,
+            kind=AlertKind.ORDER_REFUSED,
+            resolved_at=None,
+            key__startswith=prefix,
+        ).values_list("key", flat=True)
+    )
+    if not open_keys:
+        return
+    sent_skus = {
+        sku
+        for order in delivered
+        for line in order.delivery_lines  # type: ignore[attr-defined]
+        for sku in (line.sku, line.wms_sku)
+    }
+    held = Order.objects.filter(merchant_id=merchant_id, status=OrderStatus.ERROR)
+    for key in open_keys:
+        if _refusal_over(key, merchant_id=merchant_id, sent_skus=sent_skus, held=held):
+            alerts_resolve(account_id=account_id, kind=AlertKind.ORDER_REFUSED, key=key)
+
+
+def _refusal_over(key: str, *, merchant_id: int, sent_skus: set[str], held) -> bool:  # type: ignore[no-untyped-def]
+    unknown_prefix = refused_key(merchant_id, HoldReason.UNKNOWN_SKU, "")
+    if key.startswith(unknown_prefix):
+        sku = key[len(unknown_prefix) :]
+        if sku in sent_skus:  # the WMS took an order with it: it knows the SKU now
+            return True
+        with_sku = OrderLine.objects.filter(merchant_id=merchant_id).filter(
+            Q(sku=sku) | Q(wms_sku=sku)
+        )
+        return not held.filter(
+            error_code=HoldReason.UNKNOWN_SKU, id__in=with_sku.values("order_id")
+        ).exists()
+    for code in (HoldReason.MISSING_ADDRESS, HoldReason.WMS_REFUSED):
+        if key == refused_key(merchant_id, code):
+            return not held.filter(error_code=code).exists()
+    return False
 
 
 def _retry_later(order: Order, *, error: str, now, run: RunRecorder) -> None:  # type: ignore[no-untyped-def]

@@ -5,16 +5,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from carts.connectors.registry import cart_connector_for
+from carts.connectors.registry import CART_CONNECTORS, cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
 from integration_manager.records import OrderPage, OrderRecord
+from inventory.jobs import INVENTORY_UPLOAD
+from inventory.rules import CartRules, Skip, cart_rules_load
 from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
 from orders.jobs import ORDER_DELIVERY
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
 from orders.services.cancel import cancellations_apply
 from orders.services.events import order_events_write
 from orders.upsert import cart_download_lock, orders_upsert
@@ -31,9 +34,10 @@ def orders_download(*, cart: CartConnection, run: RunRecorder) -> None:
     stored page (minus the overlap, which the upsert absorbs).
     """
     connector = cart_connector_for(cart)
+    rules = cart_rules_for(cart)
     inserted = updated = 0
     for page in connector.fetch_orders(cart.cursor or None):
-        page_inserted, page_updated = order_page_store(cart=cart, page=page, run=run)
+        page_inserted, page_updated = order_page_store(cart=cart, page=page, run=run, rules=rules)
         inserted += page_inserted
         updated += page_updated
         if page.cursor:
@@ -45,9 +49,31 @@ def orders_download(*, cart: CartConnection, run: RunRecorder) -> None:
     )
 
 
+# Connector settings in which a cart's form chose statuses before the cart had its own list;
+# the connector already asks the cart for those only, so the defaults must not narrow them.
+CONNECTOR_STATUS_SETTINGS = ("download_statuses", "extra_statuses", "financial_statuses")
+
+
+def cart_rules_for(cart: CartConnection) -> CartRules:
+    """The cart's filters and load options, with its connector's statuses."""
+    connector_class = CART_CONNECTORS.get(cart.connector_key)
+    statuses = connector_class.ORDER_STATUSES
+    if not cart.download_statuses and any(cart.settings.get(k) for k in CONNECTOR_STATUS_SETTINGS):
+        statuses = ()
+    return cart_rules_load(
+        cart=cart, statuses=statuses, default_statuses=connector_class.DEFAULT_STATUSES
+    )
+
+
 @transaction.atomic
-def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder) -> tuple[int, int]:
-    """Store one page: its orders once, their lines and events, new ship codes, the cursor."""
+def order_page_store(
+    *, cart: CartConnection, page: OrderPage, run: RunRecorder, rules: CartRules | None = None
+) -> tuple[int, int]:
+    """Store one page: its orders once, their lines and events, new ship codes, the cursor.
+
+    Orders not loaded yet that the cart's rules refuse (item filter, earliest date, status)
+    are listed as skipped instead; an order already loaded is never dropped by them.
+    """
     cart_download_lock(cart.id)
     run.count(seen=len(page.orders) + len(page.failures))
     if page.source:
@@ -55,6 +81,8 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
     for failure in page.failures:
         _skip(run, failure)
     records = _readable_records(page, run)
+    rules = rules if rules is not None else cart_rules_for(cart)
+    _skip_by_rules(cart, records, rules=rules, run=run)
     now = timezone.now()
     orders = [_order_from_record(cart, record, now) for record in records.values()]
     rows = orders_upsert(orders)
@@ -66,13 +94,17 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
         (new_orders if row.inserted else refreshed).append(order)
     if refreshed:
         OrderLine.objects.filter(order_id__in=[order.id for order in refreshed]).delete()
-    OrderLine.objects.bulk_create(
-        [
-            line
-            for order in new_orders + refreshed
-            for line in _lines_from_record(order, records[order.source_order_id])
-        ]
-    )
+    lines = [
+        line
+        for order in new_orders + refreshed
+        for line in _lines_from_record(order, records[order.source_order_id], rules=rules)
+    ]
+    OrderLine.objects.bulk_create(lines)
+    filtered = sum(1 for line in lines if line.filtered)
+    if filtered:
+        run.log("%s line(s) marked filtered by the item filter; they are not sent.", filtered)
+    # Loaded after all (a filter or a date changed): no longer listed as skipped.
+    SkippedOrder.objects.filter(cart_id=cart.id, source_order_id__in=list(records)).delete()
     order_events_write(
         [order for order in new_orders if order.status == OrderStatus.NEW],
         from_status="",
@@ -100,10 +132,25 @@ def order_page_store(*, cart: CartConnection, page: OrderPage, run: RunRecorder)
         CartConnection.objects.filter(id=cart.id).update(cursor=page.cursor)
     if any(order.status == OrderStatus.NEW for order in new_orders) or refreshed:
         schedules_trigger(service=ORDER_DELIVERY, merchant_id=cart.merchant_id)
+    if any(order.status == OrderStatus.NEW for order in new_orders):
+        _other_inventory_uploads_due(cart)
     for order in new_orders:
         run.log("Order %s downloaded (%s).", order.order_number, order.cust_ref)
     run.count(ok=len(new_orders) + len(refreshed))
     return len(new_orders), len(refreshed)
+
+
+def _other_inventory_uploads_due(cart: CartConnection) -> None:
+    """A new order's stock is committed until the WMS has it, so the merchant's other carts
+    should show less: their uploads become due (each sends only the SKUs whose value moved).
+    The cart the order came from lowered its own stock when it sold."""
+    others = list(
+        CartConnection.objects.filter(merchant_id=cart.merchant_id, enabled=True)
+        .exclude(id=cart.id)
+        .values_list("id", flat=True)
+    )
+    if others:
+        schedules_trigger(service=INVENTORY_UPLOAD, cart_ids=others)
 
 
 def _readable_records(page: OrderPage, run: RunRecorder) -> dict[str, OrderRecord]:
@@ -120,6 +167,55 @@ def _readable_records(page: OrderPage, run: RunRecorder) -> dict[str, OrderRecor
         if kept is None or _changed_at(record) >= _changed_at(kept):
             records[record.source_order_id] = record
     return records
+
+
+def _skip_by_rules(
+    cart: CartConnection, records: dict[str, OrderRecord], *, rules: CartRules, run: RunRecorder
+) -> None:
+    """Take the orders the rules refuse out of `records` and list them as skipped."""
+    loaded = set(
+        Order.objects.filter(cart_id=cart.id, source_order_id__in=list(records)).values_list(
+            "source_order_id", flat=True
+        )
+    )
+    now = timezone.now()
+    for source_id, record in list(records.items()):
+        if source_id in loaded:
+            continue
+        skip = rules.skip_for(record)
+        if skip is None:
+            continue
+        del records[source_id]
+        _skipped_order_save(cart, record, skip, now=now)
+        run.log("Order %s skipped: %s", record.order_number or source_id, skip.reason)
+        run.count(skipped=1)
+
+
+def _skipped_order_save(cart: CartConnection, record: OrderRecord, skip: Skip, *, now) -> None:  # type: ignore[no-untyped-def]
+    # The page holds the cart's download lock, so the update-then-create cannot race.
+    seen_again = SkippedOrder.objects.filter(
+        cart_id=cart.id, source_order_id=record.source_order_id
+    ).update(
+        reason_code=skip.code,
+        reason=skip.reason,
+        order_number=(record.order_number or record.source_order_id)[:100],
+        ordered_at=record.ordered_at,
+        last_seen_at=now,
+        count=F("count") + 1,
+    )
+    if not seen_again:
+        SkippedOrder.objects.create(
+            account_id=cart.account_id,
+            merchant_id=cart.merchant_id,
+            cart_id=cart.id,
+            source_order_id=record.source_order_id[:100],
+            order_number=(record.order_number or record.source_order_id)[:100],
+            ordered_at=record.ordered_at,
+            reason_code=skip.code,
+            reason=skip.reason,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
 
 
 def _skip(run: RunRecorder, failure: RecordError) -> None:
@@ -184,7 +280,10 @@ def _order_from_record(cart: CartConnection, record: OrderRecord, now) -> Order:
     )
 
 
-def _lines_from_record(order: Order, record: OrderRecord) -> list[OrderLine]:
+def _lines_from_record(
+    order: Order, record: OrderRecord, *, rules: CartRules | None = None
+) -> list[OrderLine]:
+    filtered = rules.lines_kept_filtered(record) if rules else [False] * len(record.lines)
     return [
         OrderLine(
             account_id=order.account_id,
@@ -201,6 +300,7 @@ def _lines_from_record(order: Order, record: OrderRecord) -> list[OrderLine]:
             addl_discount=line.addl_discount,
             tax=line.tax,
             extended_amount=line.extended_amount,
+            filtered=filtered[number - 1],
         )
         for number, line in enumerate(record.lines, start=1)
     ]

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Merchant
 from integration_manager.records import ShipmentPage, ShipmentRecord
+from inventory.rules import kits_complete
 from jobs.models import ServiceSchedule
 from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
@@ -18,8 +19,8 @@ from orders.jobs import SHIPMENT_UPLOAD
 from orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentLine
 from orders.services.events import order_events_write
 from orders.upsert import shipments_insert
+from wms.carriers import carrier_codes_record
 from wms.connectors.base import FETCH_SHIPMENTS
-from wms.models import ScacMap
 from wms.selectors import merchant_ref, wms_for
 
 # Statuses a shipment moves an order out of; a confirmed order goes back to shipped
@@ -63,11 +64,12 @@ def shipment_page_store(
             account_id=merchant.account_id, merchant=merchant, cust_ref__in=refs
         )
     }
-    scac = {
-        entry.wms_carrier.lower(): entry
-        for entry in ScacMap.objects.filter(account_id=merchant.account_id)
-    }
     now = timezone.now()
+    carrier_codes_record(
+        account_id=merchant.account_id,
+        merchant_id=merchant.id,
+        codes=[record.scac or record.carrier for record in page.shipments],
+    )
     candidates: list[tuple[Shipment, ShipmentRecord]] = []
     for record in page.shipments:
         order = orders.get(record.cust_ref)
@@ -79,7 +81,6 @@ def shipment_page_store(
             )
             run.count(skipped=1)
             continue
-        mapped = scac.get(record.carrier.lower())
         candidates.append(
             (
                 Shipment(
@@ -88,11 +89,10 @@ def shipment_page_store(
                     cart_id=order.cart_id,
                     order_id=order.id,
                     wms_shipment_ref=record.wms_shipment_ref[:100],
-                    carrier=(
-                        mapped.cart_carrier if mapped and mapped.cart_carrier else record.carrier
-                    )[:100],
+                    # As the WMS said it: the merchant's carrier map applies on upload.
+                    carrier=record.carrier[:100],
                     method=record.method[:100],
-                    scac=(mapped.scac if mapped and mapped.scac else record.scac)[:10],
+                    scac=record.scac[:10],
                     tracking_number=record.tracking_number[:100],
                     tracking_url=record.tracking_url[:500],
                     shipped_at=record.shipped_at,
@@ -133,7 +133,12 @@ def shipment_page_store(
 
 def _store_lines(new: list[tuple[Shipment, ShipmentRecord]]) -> None:
     order_lines: dict[int, dict[str, OrderLine]] = defaultdict(dict)
-    for line in OrderLine.objects.filter(order_id__in={s.order_id for s, _ in new}):
+    lines = list(OrderLine.objects.filter(order_id__in={s.order_id for s, _ in new}))
+    # A kit line is never shipped as such: the WMS ships its components, which map to theirs.
+    kits = {line.kit_parent_id for line in lines if line.kit_parent_id}
+    for line in lines:
+        if line.id in kits:
+            continue
         order_lines[line.order_id].setdefault(line.wms_sku or line.sku, line)
         order_lines[line.order_id].setdefault(line.sku, line)
     ShipmentLine.objects.bulk_create(
@@ -152,6 +157,25 @@ def _store_lines(new: list[tuple[Shipment, ShipmentRecord]]) -> None:
     )
 
 
+def _kits_shipped(lines: list[OrderLine]) -> None:
+    """A kit line has shipped as many kits as its shipped components make whole."""
+    components: dict[int, list[OrderLine]] = defaultdict(list)
+    for line in lines:
+        if line.kit_parent_id:
+            components[line.kit_parent_id].append(line)
+    for line in lines:
+        parts = components.get(line.id)
+        if not parts or not line.quantity:
+            continue
+        line.quantity_shipped = min(
+            kits_complete(
+                [(part.wms_sku, part.quantity / line.quantity) for part in parts],
+                {part.wms_sku: part.quantity_shipped for part in parts},
+            ),
+            line.quantity,
+        )
+
+
 def _move_to_shipped(orders: list[Order], *, run: RunRecorder, now) -> None:  # type: ignore[no-untyped-def]
     if not orders:
         return
@@ -166,6 +190,7 @@ def _move_to_shipped(orders: list[Order], *, run: RunRecorder, now) -> None:  # 
     lines = list(OrderLine.objects.filter(order_id__in=ids, filtered=False))
     for line in lines:
         line.quantity_shipped = shipped.get((line.order_id, line.id), Decimal("0"))
+    _kits_shipped(lines)
     OrderLine.objects.bulk_update(lines, ["quantity_shipped"])
     partial = {line.order_id for line in lines if line.quantity_shipped < line.quantity}
     for status in SHIPPABLE:

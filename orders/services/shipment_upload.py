@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import timedelta
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -20,9 +22,12 @@ from integration_manager.records import (
     UploadLine,
     UploadOrder,
 )
+from inventory.rules import kits_complete
 from jobs.recorder import RunRecorder
-from orders.models import Order, OrderStatus, Shipment
+from orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentLine
+from orders.services.cart_cancel import cart_cancels_send
 from orders.services.events import order_event_write
+from wms.carriers import cart_carrier_for, cart_carriers_load
 
 BATCH_SIZE = 200
 # A shipment the cart refuses is tried again later, this many times, then needs a person.
@@ -32,6 +37,7 @@ RETRY_BASE = timedelta(minutes=10)
 
 def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
     connector = cart_connector_for(cart)
+    cart_cancels_send(cart=cart, connector=connector, run=run)
     now = timezone.now()
     pending = list(
         Shipment.objects.filter(cart=cart, uploaded_at=None)
@@ -40,9 +46,10 @@ def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
         .prefetch_related("lines__order_line", "order__lines")
         .order_by("id")[:BATCH_SIZE]
     )
+    carriers = cart_carriers_load(merchant_id=cart.merchant_id)
     for shipment in pending:
         run.count(seen=1)
-        _upload_one(shipment, connector=connector, run=run)
+        _upload_one(shipment, connector=connector, run=run, carriers=carriers)
     if len(pending) == BATCH_SIZE:
         run.again()  # more may wait behind this batch: the next run follows at once
     run.say(
@@ -64,33 +71,77 @@ def upload_order_for(order: Order) -> UploadOrder:
     )
 
 
-def shipment_record_for(shipment: Shipment) -> ShipmentRecord:
+def shipment_record_for(
+    shipment: Shipment, *, carriers: dict[str, str] | None = None
+) -> ShipmentRecord:
+    """The shipment as its cart is told it: the cart's own SKUs and lines (a kit as the kit
+    line, never its components) and the carrier mapped for the carts."""
     return ShipmentRecord(
         cust_ref=shipment.order.cust_ref,
         wms_shipment_ref=shipment.wms_shipment_ref,
         shipped_at=shipment.shipped_at,
-        carrier=shipment.carrier,
+        carrier=cart_carrier_for(carriers or {}, scac=shipment.scac, carrier=shipment.carrier),
         method=shipment.method,
         tracking_number=shipment.tracking_number,
         tracking_url=shipment.tracking_url,
         scac=shipment.scac,
         cost=shipment.cost,
-        lines=tuple(
-            ShipmentLineRecord(
-                # The cart knows its own SKU, not the WMS's.
-                sku=line.order_line.sku if line.order_line else line.sku,
-                quantity=line.quantity,
-                source_line_id=line.order_line.source_line_id if line.order_line else "",
-            )
-            for line in shipment.lines.all()
-        ),
+        lines=_cart_lines(shipment),
     )
 
 
-def _upload_one(shipment: Shipment, *, connector, run: RunRecorder) -> None:  # type: ignore[no-untyped-def]
+def _cart_lines(shipment: Shipment) -> tuple[ShipmentLineRecord, ...]:
+    lines, kits = [], set()
+    for line in shipment.lines.all():
+        order_line = line.order_line
+        if order_line is not None and order_line.kit_parent_id:
+            kits.add(order_line.kit_parent_id)
+            continue
+        lines.append(
+            ShipmentLineRecord(
+                # The cart knows its own SKU, not the WMS's.
+                sku=order_line.sku if order_line else line.sku,
+                quantity=line.quantity,
+                source_line_id=order_line.source_line_id if order_line else "",
+            )
+        )
+    for kit in OrderLine.objects.filter(id__in=kits).order_by("line_number"):
+        quantity = _kits_in(shipment, kit)
+        if quantity > 0:
+            lines.append(
+                ShipmentLineRecord(
+                    sku=kit.sku, quantity=quantity, source_line_id=kit.source_line_id
+                )
+            )
+    return tuple(lines)
+
+
+def _kits_in(shipment: Shipment, kit: OrderLine) -> Decimal:
+    """Whole kits this shipment completes: those its components make with the packages
+    shipped before it, less those the earlier packages made on their own."""
+    parts = list(OrderLine.objects.filter(kit_parent=kit))
+    per_kit = [(part.id, part.quantity / kit.quantity) for part in parts if kit.quantity]
+    before, through = defaultdict(Decimal), defaultdict(Decimal)
+    for line in ShipmentLine.objects.filter(
+        order_line__kit_parent=kit, shipment__order_id=shipment.order_id
+    ).values("order_line_id", "quantity", "shipment_id"):
+        if line["shipment_id"] <= shipment.id:
+            through[line["order_line_id"]] += line["quantity"]
+        if line["shipment_id"] < shipment.id:
+            before[line["order_line_id"]] += line["quantity"]
+    after = min(kits_complete(per_kit, through), kit.quantity)
+    return after - min(kits_complete(per_kit, before), kit.quantity)
+
+
+def _upload_one(shipment: Shipment, *, connector, run: RunRecorder, carriers=None) -> None:  # type: ignore[no-untyped-def]
     order = shipment.order
     upload_order = upload_order_for(order)
-    record = shipment_record_for(shipment)
+    record = shipment_record_for(shipment, carriers=carriers)
+    if not record.lines and shipment.lines.exists():
+        # Only part of a kit: the cart hears of it with the package that completes the kit.
+        # A shipment without lines would tell some carts (Shopify) that everything shipped.
+        _mark_uploaded(shipment, reference="", run=run, note=" (part of a kit only: not sent)")
+        return
     if shipment.upload_started_at is not None:
         # The last attempt had no clear outcome: ask the cart before creating it again.
         existing = connector.find_shipment(upload_order, record)

@@ -95,7 +95,15 @@ class RunnerTests(BaseTestCase):
                 schedule.next_run_at, before + timedelta(minutes=2 ** (failures - 1))
             )
         self.assertIn("503", run.message)
-        self.assertTrue(Alert.objects.filter(kind="wms_failing", resolved_at=None).exists())
+        # Three failures within seconds are not "cannot be reached": that takes 15 minutes.
+        self.assertFalse(Alert.objects.filter(kind="wms_failing").exists())
+        WmsConnection.objects.filter(id=self.wms.id).update(
+            last_success_at=timezone.now() - timedelta(minutes=16),
+            verified_at=timezone.now() - timedelta(minutes=16),
+        )
+        self.run_service(ORDER_DELIVERY)
+        alert = Alert.objects.get(kind="wms_failing", resolved_at=None)
+        self.assertIn("cannot be reached", alert.subject)
         WmsConnection.objects.filter(id=self.wms.id).update(settings={})
         self.run_service(ORDER_DELIVERY)
         schedule.refresh_from_db()

@@ -59,7 +59,7 @@ class DeliveryTests(BaseTestCase):
         order.refresh_from_db()
         self.assertEqual(order.status, OrderStatus.ERROR)
         self.assertIn("no street address, postal code", order.error_reason)
-        self.assertIn("Resend to WMS", order.error_reason)
+        self.assertIn("edit it here: it then goes to the WMS on its own", order.error_reason)
         self.assertEqual(order.error_code, HoldReason.MISSING_ADDRESS)
         self.assertEqual(run.failed, 1)
         self.assertFalse(SandboxWmsOrder.objects.exists())

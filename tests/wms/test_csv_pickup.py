@@ -11,7 +11,7 @@ from django.utils import timezone
 from csvfiles.models import FileReceipt
 from integration_manager.connector_errors import ConnectorError
 from inventory.models import InventoryLevel
-from inventory.services import inventory_fetch, inventory_levels_store
+from inventory.pickup import inventory_fetch, inventory_levels_store
 from jobs.models import JobRun
 from jobs.recorder import RunRecorder
 from jobs.runner import job_run_create, schedule_interrupted

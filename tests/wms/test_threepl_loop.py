@@ -157,7 +157,7 @@ class ThreePLReturnTests(ThreePLLoopTestCase):
                     "wms_location_id", flat=True
                 )
             ),
-            {"1"},
+            {"", "1"},  # the default location every merchant has, and facility 1
         )
         self.assertTrue(
             ServiceSchedule.objects.filter(service=INVENTORY, last_run__status="success").exists()

@@ -163,6 +163,7 @@ class SandboxWmsConnector(WmsConnector):
                         error=f"The warehouse has no product {', '.join(unknown)}. Add it in "
                         "the WMS or map it to a stocked SKU with a product alias, then resend.",
                         code="unknown_sku",
+                        skus=tuple(dict.fromkeys(unknown)),
                     )
                 )
                 continue

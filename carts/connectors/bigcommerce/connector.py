@@ -64,6 +64,8 @@ class BigCommerceConnector(CartConnector):
         "stock levels up."
     )
     capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, WEBHOOKS})
+    ORDER_STATUSES = orders.ORDER_STATUSES
+    DEFAULT_STATUSES = orders.DEFAULT_STATUSES
     settings_form = BigCommerceSettingsForm
     secret_fields = ("access_token", "client_secret")
     default_base_url = DEFAULT_BASE_URL

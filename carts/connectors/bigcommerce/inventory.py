@@ -7,7 +7,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from integration_manager.connector_errors import RecordError
+from integration_manager.connector_errors import UNKNOWN_SKU, RecordError
 from integration_manager.records import StockLevel
 
 ADJUSTMENT_LIMIT = 2000  # items per PUT /v3/inventory/adjustments/absolute
@@ -81,6 +81,7 @@ def unknown_skus(wanted: Mapping[str, int], refs: Mapping[str, VariantRef]) -> l
             f"BigCommerce has no product or variant with SKU {sku}. Add the SKU in "
             "BigCommerce, or filter it out of this cart's inventory.",
             record_ref=sku,
+            code=UNKNOWN_SKU,
         )
         for sku in wanted
         if sku not in refs

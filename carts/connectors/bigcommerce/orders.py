@@ -40,6 +40,16 @@ CANCELLED = 5
 AWAITING_FULFILLMENT = 11
 DEFAULT_DOWNLOAD_STATUSES = (AWAITING_FULFILLMENT,)
 
+
+def status_code(status_id: int) -> str:
+    """A status as an order's cart_status: its fixed name, not the store's relabelling."""
+    name = STATUS_NAMES.get(status_id)
+    return name.lower().replace(" ", "_") if name else ""
+
+
+ORDER_STATUSES = tuple((status_code(status_id), name) for status_id, name in STATUS_NAMES.items())
+DEFAULT_STATUSES = tuple(status_code(status_id) for status_id in DEFAULT_DOWNLOAD_STATUSES)
+
 # Money is sent with four decimals; finer differences are rounding, not discounts.
 FOUR_PLACES = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -311,8 +321,10 @@ def _record(
     lines = tuple(_line(product, order_id=order_id) for product in physical)
     shipping = _ship_to(physical, shipping_addresses, order_id=order_id)
     totals = charges(order, lines)
-    canceled = int(order.get("status_id", -1)) == CANCELLED
+    status_id = int(order.get("status_id", -1))
+    canceled = status_id == CANCELLED
     return OrderRecord(
+        cart_status=status_code(status_id),
         source_order_id=order_id,
         order_number=order_id,
         ordered_at=parse_rfc2822_datetime(order.get("date_created")),

@@ -63,6 +63,9 @@ class ShopifyConnector(CartConnector):
     label = "Shopify"
     description = "Orders, tracking and stock through a custom app in your Shopify admin."
     capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, WEBHOOKS})
+    # An order's cart_status is its financial status, the one the download filters on.
+    ORDER_STATUSES = orders.FINANCIAL_STATUSES
+    DEFAULT_STATUSES = orders.DEFAULT_FINANCIAL_STATUSES
     settings_form = ShopifySettingsForm
     secret_fields = ("access_token", "webhook_secret")
     # Every Shopify shop's API answers at its myshopify.com address, and only there.

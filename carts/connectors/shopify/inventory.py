@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from carts.connectors.sku_cache import SkuCache
-from integration_manager.connector_errors import RecordError
+from integration_manager.connector_errors import NOT_TRACKED, UNKNOWN_SKU, RecordError
 from integration_manager.records import StockLevel
 
 if TYPE_CHECKING:
@@ -97,6 +97,7 @@ def quantities_to_set(
                     f"No product variant in Shopify has the SKU {sku}. Add the SKU to the "
                     "variant in Shopify, or leave the item out of inventory uploads.",
                     record_ref=sku,
+                    code=UNKNOWN_SKU,
                 )
             )
         elif not tracked:
@@ -105,6 +106,7 @@ def quantities_to_set(
                     f"Shopify does not track stock for SKU {sku}. Tick “Track quantity” "
                     "on the variant in Shopify.",
                     record_ref=sku,
+                    code=NOT_TRACKED,
                 )
             )
         quantities.extend(Quantity(sku, item.id, quantity) for item in tracked)

@@ -300,5 +300,6 @@ def order_record(node: dict[str, Any], *, line_items: Sequence[dict[str, Any]]) 
         grand_total=sub_total + sales_tax + shipping,
         notes=node.get("note") or "",
         canceled=bool(node.get("cancelledAt")),
+        cart_status=node.get("displayFinancialStatus") or "",
         raw=_with_all_lines(node, line_items),
     )

@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 from carts.connectors.base import (
+    CANCEL_ORDER,
     FETCH_ORDERS,
     UPLOAD_INVENTORY,
     UPLOAD_SHIPMENT,
@@ -54,7 +55,11 @@ class WooCommerceConnector(CartConnector):
         "WooCommerce REST API v3 with consumer key and secret. Orders by modification date, "
         "tracking as an order note or through the Shipment Tracking extension, stock by SKU."
     )
-    capabilities = frozenset({FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, WEBHOOKS})
+    capabilities = frozenset(
+        {FETCH_ORDERS, UPLOAD_SHIPMENT, UPLOAD_INVENTORY, WEBHOOKS, CANCEL_ORDER}
+    )
+    ORDER_STATUSES = orders.ORDER_STATUSES
+    DEFAULT_STATUSES = orders.DEFAULT_STATUSES
     settings_form = WooCommerceSettingsForm
     # The consumer key travels beside the secret (in the query string on some hosts) and
     # WooCommerce itself never shows it again in full, so both are write-only.
@@ -163,6 +168,19 @@ class WooCommerceConnector(CartConnector):
         if self.ship_status and status != self.ship_status:
             self.client.order_status_update(order_id, self.ship_status)
         return shipment_id
+
+    def cancel_order(self, order: UploadOrder, *, reason: str) -> None:
+        """Set the order's status to cancelled, unless it is completed or refunded already
+        (then the store keeps it, and the hub says why). Cancelled already: nothing to do."""
+        status = self._order_status(order.source_order_id)
+        if status == "cancelled":
+            return
+        if status in shipments.FINAL_STATUSES:
+            raise RecordError(
+                f"WooCommerce order {order.order_number} is {status}: the store keeps it.",
+                record_ref=order.source_order_id,
+            )
+        self.client.order_status_update(order.source_order_id, "cancelled")
 
     def find_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str | None:
         """The note or tracking of this shipment, if the whole upload happened: when the status

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from carts.connectors.woocommerce.client import StockBatch
-from integration_manager.connector_errors import RecordError
+from integration_manager.connector_errors import NOT_TRACKED, UNKNOWN_SKU, RecordError
 from integration_manager.http import remote_text
 from integration_manager.records import StockLevel
 
@@ -98,6 +98,7 @@ def stock_targets(
                     f"SKU {sku} is a {kind} product in WooCommerce, which has no stock of "
                     "its own. Put the SKU on the product that is shipped.",
                     record_ref=sku,
+                    code=NOT_TRACKED,
                 )
             )
         else:
@@ -113,6 +114,7 @@ def unknown_sku(sku: str) -> RecordError:
         f"WooCommerce has no product or variation with SKU {sku}. Give the product that SKU in "
         "WooCommerce (Inventory tab), or map the SKU to the store's SKU in the hub.",
         record_ref=sku,
+        code=UNKNOWN_SKU,
     )
 
 

@@ -28,6 +28,17 @@ MAX_RESTARTS = 5
 CANCELED_STATUSES = frozenset({"cancelled", "refunded"})
 # Always downloaded besides the merchant's choice, so that a cancellation reaches the hub.
 CANCELLATION_STATUSES = ("cancelled", "refunded")
+# WooCommerce's own order statuses (the REST API's codes) for the cart's load options.
+ORDER_STATUSES = (
+    ("pending", "Pending payment"),
+    ("processing", "Processing"),
+    ("on-hold", "On hold"),
+    ("completed", "Completed"),
+    ("cancelled", "Cancelled"),
+    ("refunded", "Refunded"),
+    ("failed", "Failed"),
+)
+DEFAULT_STATUSES = ("processing",)
 
 IGNORES_MODIFIED_AFTER = (
     "This WooCommerce ignores the modified_after filter, so the hub would download every "
@@ -289,6 +300,7 @@ def order_record(payload: Mapping[str, Any]) -> OrderRecord:
         grand_total=money(payload.get("total"), field="total", order_id=order_id),
         notes=str(payload.get("customer_note") or ""),
         canceled=canceled,
+        cart_status=str(payload.get("status") or ""),
         raw=dict(payload),
     )
 

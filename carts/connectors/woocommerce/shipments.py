@@ -12,6 +12,8 @@ from integration_manager.records import ShipmentRecord, UploadOrder
 
 # Statuses a shipment must not silently overwrite: the merchant stopped these orders.
 STOPPED_STATUSES = frozenset({"cancelled", "refunded", "failed", "trash"})
+# An order in one of these is done in the store: a cancel would undo what the merchant did.
+FINAL_STATUSES = frozenset({"completed", "refunded", "trash"})
 # What GET /orders/{id} is asked for before an upload.
 STATUS_FIELDS = "id,status"
 
