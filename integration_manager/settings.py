@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "inventory",
     "orders",
     "csvfiles",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -300,5 +301,7 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # Failures and lock-outs are warnings; every successful login at INFO is noise.
         "axes": {"level": "WARNING"},
+        # One line per API request (method, path, process id, credential, outcome; no key).
+        "api": {"level": "INFO"},
     },
 }

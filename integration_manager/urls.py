@@ -16,5 +16,7 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("", include("alerts.urls")),
     path("", include("csvfiles.urls")),
+    path("", include("api.urls")),
+    path("", include("api.screen_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -53,7 +53,11 @@ def inventory_fetch(*, merchant: Merchant, run: RunRecorder) -> PickupOutcome:
     whose stock changed get their inventory upload made due, no other."""
     outcome = PickupOutcome()
     wms, connector = wms_for(merchant)
-    if not wms.is_usable or not connector.supports(FETCH_INVENTORY):
+    if not connector.supports(FETCH_INVENTORY):
+        # An API-access warehouse, say: it posts its stock, there is nothing to ask.
+        run.say(f"{connector.label} sends stock levels to the hub; nothing to read here.")
+        return outcome
+    if not wms.is_usable:
         run.say("The WMS connection cannot report inventory now; nothing read.")
         return outcome
     found = connector.fetch_inventory(merchant_ref(merchant))

@@ -247,13 +247,14 @@ def bench_screen(count: int) -> None:
                 order_number, cust_ref, status, sending_canceled, partially_shipped, bill_to,
                 ship_to, ship_name, email, ship_code, ship_description, wms_ship_code, currency,
                 sub_total, order_discount, sales_tax, shipping_handling, grand_total, notes,
-                ordered_at, created_at, updated_at, error_reason, failed_sends, wms_reference, raw)
+                ordered_at, created_at, updated_at, error_reason, error_code, failed_sends,
+                wms_reference, raw, wms_cancel_error, cart_cancel_error)
             SELECT %s, %s, %s, n::text, '#' || n, 'B-' || n,
                    (ARRAY['new', 'at_wms', 'shipped', 'confirmed', 'confirmed', 'confirmed',
                           'error'])[1 + n %% 7],
                    false, false, '{}', '{}', 'Customer ' || n, '', 'standard', '', '', 'USD',
                    10, 0, 0, 0, 10, '', timestamptz '2026-01-01' + n * interval '20 seconds',
-                   now(), now(), '', 0, '', '{}'
+                   now(), now(), '', '', 0, '', '{}', '', ''
             FROM generate_series(1, %s) AS n
             """,
             [account.id, merchant.id, cart.id, count],
@@ -339,14 +340,14 @@ def bench_export(count: int) -> None:
                 ship_to, ship_name, email, ship_code, ship_description, wms_ship_code, currency,
                 sub_total, order_discount, sales_tax, shipping_handling, grand_total, notes,
                 ordered_at, created_at, updated_at, error_reason, error_code, failed_sends,
-                wms_reference, raw, wms_cancel_error)
+                wms_reference, raw, wms_cancel_error, cart_cancel_error)
             SELECT %s, %s, %s, n::text, '#' || n, 'X-' || n, 'at_wms', false, false, '{}',
                    jsonb_build_object('first_name', 'Customer', 'last_name', n::text,
                        'address_1', n || ' Market St', 'city', 'Philadelphia', 'zip', '19107',
                        'country', 'US'),
                    'Customer ' || n, '', 'standard', '', 'UPS-GND', 'USD', 21, 0, 0, 0, 21, '',
                    timestamptz '2026-01-01' + n * interval '20 seconds', now(), now(), '', '',
-                   0, 'SBX-' || n, '{}', ''
+                   0, 'SBX-' || n, '{}', '', ''
             FROM generate_series(1, %s) AS n
             """,
             [account.id, merchant.id, cart.id, count],

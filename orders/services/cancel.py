@@ -135,9 +135,10 @@ def _wms_cancel_request(order: Order) -> bool:
 
 
 @transaction.atomic
-def order_cancel_in_wms(*, order: Order, user: User) -> None:
-    """A person asks the WMS to cancel the order: the merchant's next delivery run asks it
-    (triggered now, whatever its frequency)."""
+def order_cancel_in_wms(*, order: Order, user: User | None, actor: str = "") -> None:
+    """A person (user), or a client of the API (actor, such as "API user hub_…"), asks the
+    WMS to cancel the order: the merchant's next delivery run asks it (triggered now,
+    whatever its frequency)."""
     if not wms_can_cancel(account_id=order.account_id):
         raise ValidationError(
             "The WMS cannot cancel orders through the hub. Cancel the order in the WMS itself."
@@ -153,8 +154,8 @@ def order_cancel_in_wms(*, order: Order, user: User) -> None:
         order,
         from_status=order.status,
         to_status=order.status,
-        message=f"Cancel in WMS asked by {user.email}.",
-        user_id=user.id,
+        message=f"Cancel in WMS asked by {user.email if user else actor}.",
+        user_id=user.id if user else None,
     )
     schedules_trigger(
         service=ORDER_DELIVERY, merchant_id=order.merchant_id, whatever_frequency=True

@@ -32,7 +32,7 @@ from jobs.recorder import RunRecorder
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
 from orders.services.cancel import wms_cancels_send
 from orders.services.events import order_event_write, order_events_write
-from wms.connectors.base import LOOKUP_ORDER, WmsConnector
+from wms.connectors.base import DELIVER_ORDERS, LOOKUP_ORDER, WmsConnector
 from wms.models import ShipMethodMap
 from wms.selectors import merchant_ref, wms_for
 
@@ -52,6 +52,10 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         return
     reference = merchant_ref(merchant)
     wms_cancels_send(merchant_id=merchant.id, connector=connector, reference=reference, run=run)
+    if not connector.supports(DELIVER_ORDERS):
+        # An API-access WMS: the warehouse's system pulls the orders and marks them received.
+        run.say("Nothing sent: the orders wait in the hub until the warehouse's system takes them.")
+        return
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
     sent = 0
     for _ in range(MAX_BATCHES):

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from carts.connectors.base import FETCH_ORDERS
 from carts.connectors.registry import CART_CONNECTORS, cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
@@ -34,6 +35,9 @@ def orders_download(*, cart: CartConnection, run: RunRecorder) -> None:
     stored page (minus the overlap, which the upsert absorbs).
     """
     connector = cart_connector_for(cart)
+    if not connector.supports(FETCH_ORDERS):
+        run.say(f"{connector.label}: orders arrive through the API; nothing to download.")
+        return
     rules = cart_rules_for(cart)
     inserted = updated = 0
     for page in connector.fetch_orders(cart.cursor or None):

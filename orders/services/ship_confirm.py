@@ -38,7 +38,11 @@ def shipments_fetch(*, schedule: ServiceSchedule, run: RunRecorder) -> None:
     """Read new shipments for the schedule's merchant; the cursor lives on the schedule."""
     merchant = schedule.merchant
     wms, connector = wms_for(merchant)
-    if not wms.is_usable or not connector.supports(FETCH_SHIPMENTS):
+    if not connector.supports(FETCH_SHIPMENTS):
+        # An API-access warehouse, say: it posts its shipments, there is nothing to ask.
+        run.say(f"{connector.label} sends shipments to the hub; nothing to read here.")
+        return
+    if not wms.is_usable:
         run.say("The WMS connection cannot report shipments now; nothing read.")
         return
     stored = 0

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from alerts.models import AlertKind
 from alerts.services import alert_key, alerts_raise
+from carts.connectors.base import UPLOAD_SHIPMENT
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, RateLimited, RecordError, TransientError
@@ -38,6 +39,12 @@ RETRY_BASE = timedelta(minutes=10)
 def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
     connector = cart_connector_for(cart)
     cart_cancels_send(cart=cart, connector=connector, run=run)
+    if not connector.supports(UPLOAD_SHIPMENT):
+        run.say(
+            f"{connector.label}: shipments are left for the client, which reads them through "
+            "the API and confirms them."
+        )
+        return
     now = timezone.now()
     pending = list(
         Shipment.objects.filter(cart=cart, uploaded_at=None)

@@ -199,5 +199,5 @@ class PickupTests(BaseTestCase):
         with mock.patch.object(SandboxWmsConnector, "supports", return_value=False):
             run, outcome = self.fetch()
         self.assertEqual(outcome.read, 0)
-        self.assertIn("cannot report inventory", run.message)
+        self.assertIn("sends stock levels to the hub; nothing to read here", run.message)
         self.assertFalse(InventoryLevel.objects.filter(merchant=self.merchant).exists())

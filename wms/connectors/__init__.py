@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from wms.connectors import (
+    api_access,  # noqa: F401
     csv,  # noqa: F401
     sandbox,  # noqa: F401
     threepl,  # noqa: F401
