@@ -82,6 +82,15 @@ class DeliveryOnceTests(WorkerTestCase):
         for pid in self.worker_children():
             os.kill(pid, signal.SIGKILL)
         wait_for(self.all_at_wms, what="the rerun to find the orders at the WMS")
+        # The orders are committed before the rerun records its own end: wait for that too.
+        wait_for(
+            lambda: (
+                not JobRun.objects.filter(
+                    service=ORDER_DELIVERY, status=JobRun.Status.RUNNING
+                ).exists()
+            ),
+            what="the rerun to end",
+        )
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)
         runs = list(JobRun.objects.filter(service=ORDER_DELIVERY).order_by("id"))
         self.assertEqual(
