@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import os
 import signal
 import subprocess
@@ -24,10 +23,9 @@ from jobs.services import RunNow, schedule_run_now
 from tests.base import TenantsMixin
 from tests.brokers import PrivateRedis, broker_at
 
+# Generous: under make test two pytest workers share the two cores with the Celery workers,
+# and a step that takes seconds alone can take many times that.
 DEADLINE = 90.0
-# Under pytest-xdist only one test at a time runs real Celery workers: two of them at once on
-# two cores starve each other's processes and turn their deadlines into flakes.
-WORKER_TESTS_LOCK = Path(tempfile.gettempdir()) / "hub-tests-celery-workers.lock"
 
 
 def wait_for(condition: Callable[[], bool], *, what: str, timeout: float = DEADLINE) -> None:
@@ -48,7 +46,6 @@ class WorkerTestCase(TenantsMixin, TransactionTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self._one_at_a_time()
         self.broker: PrivateRedis | None = None
         if self.private_broker:
             self.broker = PrivateRedis()
@@ -65,11 +62,6 @@ class WorkerTestCase(TenantsMixin, TransactionTestCase):
     def tearDown(self) -> None:
         self.stop_worker()
         super().tearDown()
-
-    def _one_at_a_time(self) -> None:
-        lock = WORKER_TESTS_LOCK.open("a")
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        self.addCleanup(lock.close)  # closing the file releases the lock
 
     @property
     def broker_url(self) -> str:
