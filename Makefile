@@ -35,10 +35,10 @@ var/local.env: | $(VENV)/.installed-run
 	print('FIELD_ENCRYPTION_KEY=' + Fernet.generate_key().decode())" > $@
 
 ## test: the whole suite against PostgreSQL and Redis, with Playwright driving chromium
-# One pytest worker per core, an idle one taking tests from the busy one (worksteal: the
-# long tests with real Celery workers do not pile up at one end). PYTEST_WORKERS=0 runs them
-# in this process, in order.
-PYTEST_WORKERS ?= 2
+# PYTEST_WORKERS=2 spreads the suite over two pytest workers (worksteal); on two cores the
+# tests with real Celery workers then miss deadlines, so the default runs in one process,
+# in order.
+PYTEST_WORKERS ?= 0
 test: $(VENV)/.installed-dev services chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
