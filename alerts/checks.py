@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import Account
 from alerts.models import Alert, AlertKind
 from alerts.services import alert_key, alerts_raise
+from integration_manager.text import single_line
 from jobs.dispatcher import dispatcher_last_tick
 from jobs.models import Frequency, Heartbeat, ServiceSchedule
 from jobs.schedules import INTERVALS
@@ -167,8 +168,10 @@ def _stuck_alerts_update(
         current = Alert.objects.filter(
             account=account, kind=AlertKind.ORDERS_STUCK, key=key, resolved_at=None
         )
-        if current.filter(subject=subject).exists():
-            continue  # the same orders: a repeat of the check is not a repeat of the problem
+        # Open already: the words follow the count, but a repeat of the check is not a
+        # repeat of the problem, so its own count and e-mail stay as they are.
+        if current.update(subject=single_line(subject)[:200], message=message, last_seen_at=now):
+            continue
         alerts_raise(
             account=account,
             merchant=merchants[merchant_id],

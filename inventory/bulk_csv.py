@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -96,7 +97,7 @@ def _required(values: dict[str, str], name: str) -> str:
     return value
 
 
-class BulkKind:
+class BulkKind(ABC):
     """One kind of row a file can hold; the owner is a merchant, or a cart for filters."""
 
     key = ""
@@ -105,14 +106,17 @@ class BulkKind:
     required: tuple[str, ...] = ()
     fixes = ""  # what the import fixes, for the history of the orders it releases
 
+    @abstractmethod
     def existing(self, owner: Any) -> dict[tuple, tuple]:
-        raise NotImplementedError
+        """The owner's rows now, as {row key: row value}, to preview adds and updates."""
 
+    @abstractmethod
     def clean(self, values: dict[str, str]) -> dict[str, Any]:
-        raise NotImplementedError
+        """One row's cells checked and typed; RowError says what is wrong with it."""
 
+    @abstractmethod
     def row_key(self, values: dict[str, Any]) -> tuple:
-        raise NotImplementedError
+        """What names the row (an alias, a kit and component): a second one is a duplicate."""
 
     def row_value(self, values: dict[str, Any]) -> tuple:
         return ()
@@ -120,12 +124,13 @@ class BulkKind:
     def describe(self, value: tuple) -> str:
         return ", ".join(str(part) for part in value)
 
+    @abstractmethod
     def export_rows(self, owner: Any) -> Iterator[list[str]]:
-        raise NotImplementedError
+        """The owner's rows in the file's columns, for the export."""
 
+    @abstractmethod
     def apply(self, owner: Any, rows: list[GoodRow], *, why: str, user_id: int | None) -> int:
         """Write the rows; return how many held orders this released."""
-        raise NotImplementedError
 
 
 # Codes or labels, any case ("merchant_sku", "Merchant SKU"; CartRover's "merchantSKU").
