@@ -35,10 +35,9 @@ var/local.env: | $(VENV)/.installed-run
 	print('FIELD_ENCRYPTION_KEY=' + Fernet.generate_key().decode())" > $@
 
 ## test: the whole suite against PostgreSQL and Redis, with Playwright driving chromium
-# PYTEST_WORKERS=2 spreads the suite over two pytest workers (worksteal); on two cores the
-# tests with real Celery workers then miss deadlines, so the default runs in one process,
-# in order.
-PYTEST_WORKERS ?= 0
+# Two pytest workers (worksteal), each with its own test database, Redis database and var
+# folder (tests/settings.py); PYTEST_WORKERS=0 runs the suite in one process, in order.
+PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev services chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 

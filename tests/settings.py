@@ -6,23 +6,33 @@ import os
 
 # Under pytest-xdist each process (gw0, gw1 …) gets its own Redis database and var folder;
 # pytest-django gives each its own test database.
-_worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_process = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+_worker = int(_process.removeprefix("gw") or 0)
+if os.environ.get("HUB_TEST_SETTINGS_FOR") != _process:
+    # This process chooses its own: xdist's workers inherit the environment of the
+    # controller, which has already imported this module (a Celery worker a test starts
+    # inherits its test's process name, and keeps the broker the test gives it).
+    _redis = os.environ.setdefault(
+        "HUB_TEST_REDIS_BASE", os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/14")
+    )
+    _var = os.environ.setdefault(
+        "HUB_TEST_VAR_BASE",
+        os.environ.get(
+            "HUB_VAR_DIR",
+            os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"),
+        ),
+    )
+    _server, _, _database = _redis.rpartition("/")
+    os.environ["REDIS_URL"] = f"{_server}/{int(_database or 0) - _worker}"
+    os.environ["HUB_VAR_DIR"] = _var if not _worker else f"{_var}-gw{_worker}"
+    os.environ["HUB_TEST_SETTINGS_FOR"] = _process
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/hub")
-os.environ.setdefault("REDIS_URL", f"redis://127.0.0.1:6379/{14 - _worker}")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 # A fixed test key (never used outside tests); rotation tests add a second one.
 os.environ.setdefault("FIELD_ENCRYPTION_KEY", "3hqP7nY1Zk0x5t0Jb9dQm2Qh7v6o0l8wKpR4cS1uE2A=")
 # The emulators listen on loopback: the outbound guard lets the tests reach them (tests of
 # the guard itself take this away).
 os.environ.setdefault("HUB_OUTBOUND_ALLOW", "127.0.0.0/8,::1/128")
-os.environ.setdefault(
-    "HUB_VAR_DIR",
-    os.path.join(
-        os.path.dirname(os.path.dirname(__file__)),
-        "var",
-        "test" if not _worker else f"test-gw{_worker}",
-    ),
-)
 
 from integration_manager.settings import *  # noqa: E402, F403  (after the environment above)
 from integration_manager.settings import DATABASES, VAR_DIR  # noqa: E402

@@ -112,6 +112,9 @@ class WorkerTestCase(TenantsMixin, TransactionTestCase):
                 self.worker.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill_worker()  # its children too: a hanging task must not outlive the test
+        # pytest shows what a test printed only when it fails: the worker's side of the story.
+        print(f"--- worker log ({self.log.name}), last lines ---")
+        print("\n".join(self.log.read_text(errors="replace").splitlines()[-60:]))
         self.log.unlink(missing_ok=True)
 
     def kill_worker(self) -> None:
