@@ -136,6 +136,12 @@ class RunLock:
         return self.held
 
     def release(self) -> None:
+        if self.held and self._session is not None:
+            # Unlocked before the session closes: the server drops a closed session's locks
+            # only once its backend has exited, and a run that follows at once (a drain, a
+            # nudge) would meanwhile find the lock taken and exit without running.
+            with contextlib.suppress(psycopg2.Error), self._session.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, self.schedule_id])
         self.held = False
         self._close_session()
         if self._file is not None:
@@ -183,7 +189,11 @@ def schedules_unowned(
                 free = {row[0] for row in cursor.fetchall()}
             yield free
         finally:
-            session.close()  # ends the session, and with it every lock it took
+            # Unlocked, not only closed: a closed session's locks outlive it until its
+            # backend exits (see RunLock.release).
+            with contextlib.suppress(psycopg2.Error), session.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock_all()")
+            session.close()
         return
     locks = [RunLock(schedule_id, using=using) for schedule_id in ids]
     try:

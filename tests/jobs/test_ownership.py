@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connections
 from django.test import TransactionTestCase
 
-from jobs.ownership import RunLock, run_lock, schedules_unowned
+from jobs.ownership import RUN_LOCK, RunLock, run_lock, schedules_unowned
 from tests.workers import wait_for
 
 HOLDER = """
@@ -75,6 +75,25 @@ class RunLockTests(TransactionTestCase):
 
     def test_a_sqlite_file_lock_dies_with_its_process(self) -> None:
         self.check("sqlite")
+
+    def test_release_unlocks_before_the_session_closes(self) -> None:
+        # A closed session keeps its locks until its backend has exited, so a run that
+        # follows at once (a drain, a nudge) could be turned away by the run before it.
+        # The session is kept open here to see that release() itself gave the lock up.
+        class KeptSession(RunLock):
+            def _close_session(self) -> None:
+                self.kept = self._session
+
+        lock = KeptSession(self.schedule_id)
+        self.assertTrue(lock.acquire())
+        lock.release()
+        self.addCleanup(lock.kept.close)
+        with run_lock(self.schedule_id) as next_run:
+            self.assertTrue(next_run.held, "the run before still held the lock")
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK, self.schedule_id])
+            self.assertTrue(cursor.fetchone()[0])
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, self.schedule_id])
 
     def test_a_lock_lost_with_its_session_is_taken_back_if_nobody_took_it(self) -> None:
         with run_lock(self.schedule_id) as lock:
