@@ -158,13 +158,17 @@ def _stuck_alerts_update(
     *, account: Account, stuck: dict[tuple[int, str], int], now: datetime
 ) -> None:
     from accounts.models import Merchant
+    from wms.selectors import wms_pulls_orders
 
     merchants = Merchant.objects.in_bulk([merchant_id for merchant_id, _ in stuck])
+    pulled = bool(stuck) and wms_pulls_orders(account_id=account.id)
     keys = set()
     for (merchant_id, status), count in sorted(stuck.items()):
         key = alert_key("merchant", merchant_id, "stuck", status)
         keys.add(key)
-        subject, message = _stuck_words(account, merchants[merchant_id], status, count)
+        subject, message = _stuck_words(
+            account, merchants[merchant_id], status, count, pulled=pulled
+        )
         current = Alert.objects.filter(
             account=account, kind=AlertKind.ORDERS_STUCK, key=key, resolved_at=None
         )
@@ -186,7 +190,17 @@ def _stuck_alerts_update(
     ).update(resolved_at=now)
 
 
-def _stuck_words(account: Account, merchant: object, status: str, count: int) -> tuple[str, str]:
+def _stuck_words(
+    account: Account, merchant: object, status: str, count: int, *, pulled: bool
+) -> tuple[str, str]:
+    if status == "new" and pulled:
+        return (
+            f"{count} new order(s) of {merchant} not taken by the warehouse's system",
+            f"{count} order(s) of {merchant} are still new {account.stuck_new_grace_minutes} "
+            "minutes after they were due. Open them to see why (a hold), or check that the "
+            "warehouse's system is calling the API: its key's last use is on the API keys "
+            "page.",
+        )
     if status == "new":
         return (
             f"{count} new order(s) of {merchant} not sent to the WMS",

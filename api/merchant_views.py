@@ -30,8 +30,9 @@ from api.order_lists import include_flags, orders_by_status, page_of
 from api.order_objects import api_flag, order_object, order_object_prefetch, status_object
 from api.stock_objects import inventory_items, inventory_skus, product_object, product_sku
 from carts.models import CartConnection
-from orders.models import Order
+from orders.models import Order, OrderStatus
 from wms.models import ShipMethodMap, WmsShipMethod
+from wms.selectors import wms_pulls_orders
 
 MERCHANT_KEYS = (ApiLevel.MERCHANT, ApiLevel.WAREHOUSE)
 # Stock, products and ship methods are read with cart keys too (§1.8 #12–#15).
@@ -74,16 +75,20 @@ def _cart(request: HttpRequest, order_source: str) -> CartConnection:
 @api_endpoint(levels=MERCHANT_KEYS)
 def orders_list(request: HttpRequest, status: str) -> HttpResponse:
     orders = orders_by_status(_orders(request), status=status, request=request)
+    if wms_pulls_orders(account_id=_merchant(request).account_id):
+        # A new order is listed once the hub has checked it and applied the rules.
+        orders = orders.exclude(status=OrderStatus.NEW, ready_at=None)
     flags = include_flags(request)
     page = page_of(order_object_prefetch(orders), request)
-    response = api_ok([order_object(order, **flags) for order in page])
+    response = api_ok([order_object(order, for_warehouse=True, **flags) for order in page])
     response["total-records"] = str(orders.count())
     return response
 
 
 @api_endpoint(levels=MERCHANT_KEYS)
 def order_view(request: HttpRequest, cust_ref: str) -> HttpResponse:
-    return api_ok(order_object(_order(request, cust_ref), **include_flags(request)))
+    order = _order(request, cust_ref)
+    return api_ok(order_object(order, for_warehouse=True, **include_flags(request)))
 
 
 @api_endpoint(levels=MERCHANT_KEYS)
@@ -94,7 +99,12 @@ def order_status(request: HttpRequest, cust_ref: str) -> HttpResponse:
 @api_endpoint(levels=MERCHANT_KEYS, methods=("POST",))
 def orders_received(request: HttpRequest) -> HttpResponse:
     refs = received_refs_parse(api_json_body(request))
-    receipts = orders_receive(merchant=_merchant(request), cust_refs=refs)
+    merchant = _merchant(request)
+    receipts = orders_receive(
+        merchant=merchant,
+        cust_refs=refs,
+        only_ready=wms_pulls_orders(account_id=merchant.account_id),
+    )
     return api_ok({"received": receipts.received, "failed": receipts.failed})
 
 

@@ -33,6 +33,10 @@ MAX_REFS = 100  # as a page of the list: one call per page of new orders
 MAX_SHIPMENTS = 50
 MAX_LEVELS = 5_000
 RECEIVED = "Received by the warehouse's system through the API."
+NOT_READY = (
+    "The hub is still checking this order (its rules and ship method): it is not listed as "
+    "new yet. Take it once GET /v1/merchant/orders/list/new lists it."
+)
 
 
 def _text(value: Any, *, name: str, required: bool = True, length: int = 200) -> str:
@@ -101,9 +105,10 @@ def received_refs_parse(body: Any) -> list[str]:
     return [_text(ref, name=f"cust_refs[{index}]", length=40) for index, ref in enumerate(refs)]
 
 
-def orders_receive(*, merchant: Merchant, cust_refs: list[str]) -> Receipts:
+def orders_receive(*, merchant: Merchant, cust_refs: list[str], only_ready: bool) -> Receipts:
     """new → at_wms for each order named, once: a second call for the same order, or an
-    order in another status, is answered in `failed` with its status."""
+    order in another status, is answered in `failed` with its status. only_ready: a new
+    order the hub has not checked yet (not listed) is refused too."""
     orders = {
         order.cust_ref: order
         for order in Order.objects.filter(
@@ -117,7 +122,9 @@ def orders_receive(*, merchant: Merchant, cust_refs: list[str]) -> Receipts:
             receipts.failed.append(_refusal(ref, f"No order {ref} for this merchant."))
         elif order.sending_canceled:
             receipts.failed.append(_refusal(ref, "Sending was canceled: do not ship it."))
-        elif _receive(order):
+        elif only_ready and order.status == OrderStatus.NEW and order.ready_at is None:
+            receipts.failed.append(_refusal(ref, NOT_READY))
+        elif _receive(order, only_ready=only_ready):
             receipts.received.append(ref)
         else:
             order.refresh_from_db(fields=["status"])
@@ -132,12 +139,13 @@ def _refusal(ref: str, message: str) -> dict[str, str]:
 
 
 @transaction.atomic
-def _receive(order: Order) -> bool:
+def _receive(order: Order, *, only_ready: bool) -> bool:
     now = timezone.now()
     # The status is the claim: of two calls for one order, one moves it and writes the event.
-    moved = Order.objects.filter(
-        id=order.id, status=OrderStatus.NEW, sending_canceled=False
-    ).update(
+    receivable = Order.objects.filter(id=order.id, status=OrderStatus.NEW, sending_canceled=False)
+    if only_ready:
+        receivable = receivable.filter(ready_at__isnull=False)
+    moved = receivable.update(
         status=OrderStatus.AT_WMS,
         delivered_at=now,
         updated_at=now,

@@ -196,9 +196,15 @@ def order_object(
     include_order_extras: bool = False,
     include_line_extras: bool = False,
     include_aliases: bool = False,
+    for_warehouse: bool = False,
 ) -> dict[str, Any]:
     """The full order object of the view and list endpoints (§1.9): every field a string,
-    "Y"/"N" or null; items and shipments (with their items) included."""
+    "Y"/"N" or null; items and shipments (with their items) included.
+
+    for_warehouse (merchant and warehouse keys): the lines as the WMS is to ship them, each
+    under the SKU the WMS knows (aliases applied) and a kit as its components; alt_sku is
+    then the cart's SKU. A cart key sees the lines as the cart sent them.
+    """
     raw_input = _api_input(order)
     body: dict[str, Any] = {key: None for key in BACK_OFFICE_FIELDS}
     body.update(_identity(order))
@@ -207,13 +213,20 @@ def order_object(
     body.update(_charges(order))
     body.update(_status(order))
     body.update({key: _text_or_none(raw_input.get(key)) for key in ECHOED_FIELDS})
+    lines = _warehouse_lines(order) if for_warehouse else _cart_lines(order)
     items = [
-        _item(line, raw_input=raw_input, extras=include_line_extras, aliases=include_aliases)
-        for line in order.lines.all()
-        if line.kit_parent_id is None and (include_filtered_items or not line.filtered)
+        _item(
+            line,
+            raw_input=raw_input,
+            extras=include_line_extras,
+            aliases=include_aliases,
+            for_warehouse=for_warehouse,
+        )
+        for line in lines
+        if include_filtered_items or not line.filtered
     ]
     shipments = [_shipment(shipment) for shipment in order.shipments.all()]
-    body.update(_totals(order, shipments))
+    body.update(_totals(lines, shipments))
     if include_order_extras:
         body["extra_fields"] = _extras(raw_input.get("extra_fields"))
     body["items"] = items
@@ -313,8 +326,26 @@ def _status(order: Order) -> dict[str, Any]:
     }
 
 
-def _totals(order: Order, shipments: list[dict[str, Any]]) -> dict[str, str]:
-    lines = [line for line in order.lines.all() if not line.filtered and not line.kit_parent_id]
+def _cart_lines(order: Order) -> list[OrderLine]:
+    return [line for line in order.lines.all() if line.kit_parent_id is None]
+
+
+def _warehouse_lines(order: Order) -> list[OrderLine]:
+    """The lines in order, each kit replaced by its components where the rules expanded it."""
+    lines = list(order.lines.all())
+    components: dict[int, list[OrderLine]] = {}
+    for line in lines:
+        if line.kit_parent_id is not None:
+            components.setdefault(line.kit_parent_id, []).append(line)
+    shipped: list[OrderLine] = []
+    for line in lines:
+        if line.kit_parent_id is None:
+            shipped.extend(components.get(line.id) or [line])
+    return shipped
+
+
+def _totals(lines: list[OrderLine], shipments: list[dict[str, Any]]) -> dict[str, str]:
+    lines = [line for line in lines if not line.filtered]
     ordered = sum((line.quantity for line in lines), Decimal("0"))
     shipped = sum(
         (Decimal(item["quantity"]) for shipment in shipments for item in shipment["items"]),
@@ -336,12 +367,21 @@ def _raw_item(raw_input: dict[str, Any], line: OrderLine) -> dict[str, Any]:
 
 
 def _item(
-    line: OrderLine, *, raw_input: dict[str, Any], extras: bool, aliases: bool
+    line: OrderLine,
+    *,
+    raw_input: dict[str, Any],
+    extras: bool,
+    aliases: bool,
+    for_warehouse: bool,
 ) -> dict[str, Any]:
     raw_item = _raw_item(raw_input, line)
+    # The other side's SKU, where an alias translated the cart's.
+    shown, other = (
+        (line.wms_sku or line.sku, line.sku) if for_warehouse else (line.sku, line.wms_sku)
+    )
     item = {
         "line_no": str(line.line_number),
-        "item": line.sku,
+        "item": shown,
         "lot_number": _text_or_none(raw_item.get("lot_number")),
         "quantity": api_quantity(line.quantity),
         "price": api_money(line.price, TEN_THOUSANDTHS),
@@ -353,8 +393,7 @@ def _item(
         "line_item_id": line.source_line_id or None,
         "line_comment": _text_or_none(raw_item.get("line_comment")),
         "Description": line.description or None,
-        # The SKU the WMS receives when an alias translated the cart's.
-        "alt_sku": line.wms_sku if aliases and line.wms_sku and line.wms_sku != line.sku else None,
+        "alt_sku": other if aliases and other and other != shown else None,
         "filtered_sku": api_flag(line.filtered),
         "line_location": "",
     }

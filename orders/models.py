@@ -112,6 +112,10 @@ class Order(models.Model):
     delivery_job_run = models.ForeignKey(
         JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A WMS that pulls orders through the API (wms/connectors/api_access.py) is shown an order
+    # once the delivery run has checked it and applied the rules: it lists only these. A
+    # change in the cart or by a person clears it, and the next run checks the order again.
+    ready_at = models.DateTimeField(null=True, blank=True)
     wms_reference = models.CharField("WMS reference", max_length=100, blank=True)
 
     raw = models.JSONField("source payload", default=dict, blank=True)

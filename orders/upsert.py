@@ -91,6 +91,8 @@ def orders_upsert(orders: Sequence[Order], *, using: str = DEFAULT_DB_ALIAS) -> 
     ]  # fmt: skip
     head, params = _insert_head(Order, orders, connection)
     assignments = ", ".join(f"{quote(name)} = excluded.{quote(name)}" for name in refreshed)
+    # A newer copy is checked again before a warehouse that pulls orders may take it.
+    assignments += f", {quote('ready_at')} = NULL"
     sql = (
         f"{head}ON CONFLICT (cart_id, source_order_id) DO UPDATE SET {assignments} "
         f"WHERE {table}.status = 'new' AND {table}.delivery_started_at IS NULL "

@@ -71,6 +71,20 @@ def create_woocommerce_cart(merchant: Merchant, emulator: Any, *, prefix: str) -
     )
 
 
+def create_kit(merchant: Merchant, kit_sku: str, components: dict[str, int]) -> None:
+    """A kit of the merchant: each component SKU with its quantity per kit."""
+    from inventory.models import KitComponent
+
+    for sku, quantity in components.items():
+        KitComponent.objects.create(
+            account_id=merchant.account_id,
+            merchant=merchant,
+            kit_sku=kit_sku,
+            component_sku=sku,
+            quantity=quantity,
+        )
+
+
 def create_order(
     cart: CartConnection,
     *,

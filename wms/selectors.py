@@ -5,8 +5,8 @@ from __future__ import annotations
 from accounts.models import Merchant
 from integration_manager.connector_errors import ConnectorError
 from integration_manager.records import MerchantRef
-from wms.connectors.base import WmsConnector
-from wms.connectors.registry import wms_connector_for
+from wms.connectors.base import ORDERS_PULLED, WmsConnector
+from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
 from wms.models import WmsConnection
 
 
@@ -36,3 +36,10 @@ def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:
             "No WMS is set up, so orders cannot be sent. Choose your WMS under Settings → WMS."
         )
     return wms, wms_connector_for(wms)
+
+
+def wms_pulls_orders(*, account_id: int) -> bool:
+    """The account's warehouse takes orders through the hub's API (it lists the ready ones)."""
+    wms = WmsConnection.objects.filter(account_id=account_id).only("connector_key").first()
+    connector = WMS_CONNECTORS.find(wms.connector_key) if wms else None
+    return connector is not None and connector.supports(ORDERS_PULLED)

@@ -34,6 +34,7 @@ def order_resend(*, order: Order, user: User) -> None:
         first_failed_at=None,
         delivery_started_at=None,
         delivery_job_run=None,
+        ready_at=None,
         updated_at=timezone.now(),
     )
     message = (

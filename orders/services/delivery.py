@@ -32,7 +32,7 @@ from jobs.recorder import RunRecorder
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
 from orders.services.cancel import wms_cancels_send
 from orders.services.events import order_event_write, order_events_write
-from wms.connectors.base import DELIVER_ORDERS, LOOKUP_ORDER, WmsConnector
+from wms.connectors.base import DELIVER_ORDERS, LOOKUP_ORDER, ORDERS_PULLED, WmsConnector
 from wms.models import ShipMethodMap
 from wms.selectors import merchant_ref, wms_for
 
@@ -52,9 +52,11 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         return
     reference = merchant_ref(merchant)
     wms_cancels_send(merchant_id=merchant.id, connector=connector, reference=reference, run=run)
+    if connector.supports(ORDERS_PULLED):
+        orders_make_ready(merchant=merchant, run=run)
+        return
     if not connector.supports(DELIVER_ORDERS):
-        # An API-access WMS: the warehouse's system pulls the orders and marks them received.
-        run.say("Nothing sent: the orders wait in the hub until the warehouse's system takes them.")
+        run.say("Nothing sent: this WMS takes no orders from the hub.")
         return
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
     sent = 0
@@ -127,16 +129,66 @@ def _resolve_unknown_outcomes(
             )
 
 
-def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
+def orders_make_ready(*, merchant: Merchant, run: RunRecorder) -> None:
+    """For a WMS that pulls orders: check each due order and apply the rules as a delivery
+    would, then mark it ready (ready_at), which is what the warehouse's system lists."""
+    ready = 0
+    for _ in range(MAX_BATCHES):
+        orders = _checked_batch(merchant=merchant, run=run, pulled=True)
+        if not orders:
+            break
+        ready += _make_ready(orders, merchant=merchant, run=run)
+    else:
+        run.again()
+    run.say(
+        f"{ready} order(s) ready for the warehouse's system to take through the API"
+        + (f"; {run.failed} held." if run.failed else ".")
+    )
+
+
+def _make_ready(orders: list[Order], *, merchant: Merchant, run: RunRecorder) -> int:
+    # One transaction: the warehouse's system never lists an order whose rules are half done.
     now = timezone.now()
-    candidates = list(
-        Order.objects.filter(
-            merchant=merchant,
-            status=OrderStatus.NEW,
-            sending_canceled=False,
-            delivery_started_at=None,
+    with transaction.atomic():
+        won = set(
+            Order.objects.select_for_update(skip_locked=True)
+            .filter(
+                id__in=[order.id for order in orders],
+                status=OrderStatus.NEW,
+                sending_canceled=False,
+                delivery_started_at=None,
+                ready_at=None,
+            )
+            .values_list("id", flat=True)
         )
-        .filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
+        claimed = [order for order in orders if order.id in won]
+        if not claimed:
+            return 0
+        Order.objects.bulk_update(claimed, ["wms_ship_code"])
+        _apply_rules(claimed, rules=merchant_rules_load(merchant_id=merchant.id), run=run)
+        Order.objects.filter(id__in=won).update(ready_at=now, updated_at=now)
+    run.count(ok=len(claimed))
+    return len(claimed)
+
+
+def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
+    ready = _checked_batch(merchant=merchant, run=run)
+    if not ready:
+        return []
+    return _claim(ready, merchant=merchant, run=run)
+
+
+def _checked_batch(*, merchant: Merchant, run: RunRecorder, pulled: bool = False) -> list[Order]:
+    """The next batch of due new orders, each with its lines and WMS ship code; an order the
+    WMS would refuse is held (error) with its reason instead."""
+    now = timezone.now()
+    due = Order.objects.filter(
+        merchant=merchant, status=OrderStatus.NEW, sending_canceled=False, delivery_started_at=None
+    )
+    if pulled:
+        due = due.filter(ready_at=None)
+    candidates = list(
+        due.filter(Q(not_before__isnull=True) | Q(not_before__lte=now))
         .select_related("cart")
         .order_by("id")[:BATCH_SIZE]
     )
@@ -161,8 +213,11 @@ def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
     run.count(seen=len(candidates) - len(ready))
     if no_address:
         _alert_missing_address(merchant, wms_message="")
-    if not ready:
-        return []
+    return ready
+
+
+def _claim(ready: list[Order], *, merchant: Merchant, run: RunRecorder) -> list[Order]:
+    now = timezone.now()
     # Recorded and committed before the WMS is called: a crash after this point leaves an
     # order with a start and no outcome, which the next run asks the WMS about.
     Order.objects.filter(

@@ -100,6 +100,7 @@ def order_edit(
             ship_name=Address.from_dict(new_ship_to).name[:200],
             ship_code=ship_code,
             not_before=None,
+            ready_at=None,  # checked again before a warehouse that pulls orders takes it
             updated_at=timezone.now(),
         )
         order_event_write(

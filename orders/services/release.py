@@ -37,6 +37,7 @@ def held_orders_release(
         not_before=None,
         failed_sends=0,
         first_failed_at=None,
+        ready_at=None,
         updated_at=timezone.now(),
     )
     order_events_write(

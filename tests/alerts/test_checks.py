@@ -21,6 +21,8 @@ from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD
 from orders.models import Order
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms
+from wms.connectors.api_access import API_ACCESS_KEY
+from wms.models import WmsConnection
 
 DOWN = TransientError("The cart answered HTTP 503. The hub will try again.")
 
@@ -168,6 +170,18 @@ class OrdersStuckTests(BaseTestCase):
         Order.objects.filter(status="new").update(status="at_wms", delivered_at=self.now)
         orders_stuck_check(now=self.now)
         self.assertFalse(self.stuck().exists())  # resolved: none left
+
+    def test_orders_a_pulling_warehouse_has_not_taken_say_so(self) -> None:
+        WmsConnection.objects.filter(account=self.alices_account).update(
+            connector_key=API_ACCESS_KEY
+        )
+        create_order(self.cart, number=1, created_at=self.now - timedelta(minutes=61))
+        orders_stuck_check(now=self.now)
+        alert = self.stuck().get()
+        self.assertEqual(
+            alert.subject, "1 new order(s) of Bob's Bikes not taken by the warehouse's system"
+        )
+        self.assertIn("check that the warehouse's system is calling the API", alert.message)
 
     def test_a_schedule_waits_its_interval_and_off_is_never_stuck(self) -> None:
         ServiceSchedule.objects.filter(id=self.delivery.id).update(frequency=Frequency.HOURS_2)

@@ -20,6 +20,8 @@ ORDER = {
     "cust_ref": "WEB-7001",
     "cust_first_name": "Maria",
     "cust_last_name": "Garcia",
+    "ship_first_name": "Maria",
+    "ship_last_name": "Garcia",
     "ship_address_1": "1200 Market St",
     "ship_city": "Philadelphia",
     "ship_state": "PA",
@@ -78,7 +80,9 @@ class ApiRoundTripTests(MerchantApiMixin, WorkerTestCase):
             ).exists(),
             what="the Automatic delivery run",
         )
-        self.assertIn("wait in the hub", JobRun.objects.get(service=ORDER_DELIVERY).message)
+        self.assertIn(
+            "ready for the warehouse's system", JobRun.objects.get(service=ORDER_DELIVERY).message
+        )
         self.assertEqual(Order.objects.get(cust_ref=ref).status, OrderStatus.NEW)
 
         listed = self.warehouse_takes(ref)

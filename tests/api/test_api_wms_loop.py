@@ -15,6 +15,7 @@ from tests.objects import create_cart, create_order, recorder
 from tests.workers import WorkerTestCase, wait_for
 from wms import services as wms_services
 from wms.connectors.api_access import API_ACCESS_KEY
+from wms.connectors.base import ORDERS_PULLED
 from wms.connectors.registry import WMS_CONNECTORS, wms_connector_for
 
 
@@ -29,20 +30,28 @@ def create_api_access_wms(account):  # type: ignore[no-untyped-def]
 
 
 class ApiAccessWmsTests(BaseTestCase):
-    def test_delivery_sends_nothing_and_says_why(self) -> None:
+    def test_delivery_sends_nothing_and_marks_the_checked_orders_ready(self) -> None:
         create_api_access_wms(self.alices_account)
-        order = create_order(create_cart(self.bobs_merchant, prefix="BB-"), number=1001)
+        cart = create_cart(self.bobs_merchant, prefix="BB-")
+        order = create_order(cart, number=1001)
+        no_address = create_order(cart, number=1002, ship_to={"name": "Maria Garcia"})
         run = recorder(merchant=self.bobs_merchant, service=ORDER_DELIVERY)
         orders_deliver(merchant=self.bobs_merchant, run=run)
-        self.assertIn("wait in the hub until the warehouse's system takes them", run.message)
+        self.assertEqual(
+            run.message,
+            "1 order(s) ready for the warehouse's system to take through the API; 1 held.",
+        )
         order.refresh_from_db()
+        no_address.refresh_from_db()
         self.assertEqual((order.status, order.delivery_started_at), (OrderStatus.NEW, None))
-        self.assertEqual((run.ok, run.failed), (0, 0))
+        self.assertIsNotNone(order.ready_at)
+        self.assertEqual((no_address.status, no_address.ready_at), (OrderStatus.ERROR, None))
+        self.assertEqual((run.ok, run.failed), (1, 1))
 
     def test_it_is_offered_with_nothing_to_fill_in(self) -> None:
         connector = WMS_CONNECTORS.get(API_ACCESS_KEY)
         self.assertEqual(connector.label, "API access (a system pulls orders through the API)")
-        self.assertEqual(connector.capabilities, frozenset())
+        self.assertEqual(connector.capabilities, frozenset({ORDERS_PULLED}))
         self.assertEqual(list(connector.form().fields), [])
         wms = create_api_access_wms(self.alices_account)
         self.assertIn("merchant or warehouse API key", wms_connector_for(wms).test_connection())
@@ -70,7 +79,7 @@ class ApiAccessLoopTests(MerchantApiMixin, WorkerTestCase):
             what="the Automatic delivery run",
         )
         delivery = JobRun.objects.get(service=ORDER_DELIVERY)
-        self.assertIn("wait in the hub", delivery.message)
+        self.assertIn("ready for the warehouse's system", delivery.message)
         count = Order.objects.filter(cart=cart).count()
         self.assertEqual(Order.objects.filter(cart=cart, status=OrderStatus.NEW).count(), count)
 

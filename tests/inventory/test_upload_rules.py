@@ -22,7 +22,6 @@ from inventory.jobs import INVENTORY_UPLOAD
 from inventory.models import (
     InventoryLevel,
     ItemFilter,
-    KitComponent,
     Location,
     ProductAlias,
     ProductSync,
@@ -34,7 +33,7 @@ from orders.jobs import ORDER_DOWNLOAD
 from orders.models import OrderLine, OrderStatus
 from orders.services.download import order_page_store
 from tests.base import BaseTestCase
-from tests.objects import create_cart, create_order, order_record, recorder
+from tests.objects import create_cart, create_kit, create_order, order_record, recorder
 
 SNAPSHOT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 STOCK = {"TENT-2P-GRN": (6, 4), "STOVE-CAN-1": (5, 5), "POT-TI-750": (9, 3)}  # east, west
@@ -174,14 +173,7 @@ class CommittedRuleTests(UploadFixture):
         self.assertEqual(self.last_sent()["POT-TI-750"], 0)
 
     def test_a_kit_line_counts_for_its_components_and_so_for_the_kit(self) -> None:
-        for component, quantity in (("STOVE-CAN-1", 1), ("POT-TI-750", 3)):
-            KitComponent.objects.create(
-                account=self.alices_account,
-                merchant=self.bobs_merchant,
-                kit_sku="COOK-KIT",
-                component_sku=component,
-                quantity=quantity,
-            )
+        create_kit(self.bobs_merchant, "COOK-KIT", {"STOVE-CAN-1": 1, "POT-TI-750": 3})
         self.upload(refuse=accept_all)  # the sandbox store sells no kit
         self.assertEqual(self.last_sent()["COOK-KIT"], 4)  # 12 pots // 3
         self.order("COOK-KIT")

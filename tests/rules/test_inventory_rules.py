@@ -7,9 +7,9 @@ from unittest import mock
 from carts.connectors.sandbox import SandboxCartConnector
 from carts.models import ItemFilterMode
 from inventory.jobs import INVENTORY_UPLOAD
-from inventory.models import InventoryLevel, ItemFilter, KitComponent, Location, ProductAlias
+from inventory.models import InventoryLevel, ItemFilter, Location, ProductAlias
 from inventory.upload import inventory_upload
-from tests.objects import recorder
+from tests.objects import create_kit, recorder
 from tests.rules.support import RulesTestCase
 
 
@@ -48,14 +48,7 @@ class InventoryRulesTests(RulesTestCase):
         return sent
 
     def test_a_kit_is_reported_as_the_whole_kits_its_components_make(self) -> None:
-        for component, quantity in (("STOVE-CAN-1", 1), ("POT-TI-750", 3)):
-            KitComponent.objects.create(
-                account=self.alices_account,
-                merchant=self.bobs_merchant,
-                kit_sku="COOK-KIT",
-                component_sku=component,
-                quantity=quantity,
-            )
+        create_kit(self.bobs_merchant, "COOK-KIT", {"STOVE-CAN-1": 1, "POT-TI-750": 3})
         sent = self.upload()
         # 10 stoves, 8 pots: 8 // 3 = 2 kits.
         self.assertEqual(sent["COOK-KIT"], 2)

@@ -6,27 +6,20 @@ from decimal import Decimal
 from unittest import mock
 
 from carts.connectors.sandbox import SandboxCartConnector
-from inventory.models import KitComponent, ProductAlias
+from inventory.models import ProductAlias
 from jobs.models import ServiceSchedule
 from orders.jobs import SHIP_CONFIRM, SHIPMENT_UPLOAD
 from orders.models import Order, OrderLine, OrderStatus
 from orders.services.ship_confirm import shipments_fetch
 from orders.services.shipment_upload import shipments_upload
-from tests.objects import create_order, create_wms, recorder
+from tests.objects import create_kit, create_order, create_wms, recorder
 from tests.rules.support import RulesTestCase
 
 
 class KitTests(RulesTestCase):
     def setUp(self) -> None:
         super().setUp()
-        for component, quantity in (("STOVE-CAN-1", 1), ("POT-TI-750", 2)):
-            KitComponent.objects.create(
-                account=self.alices_account,
-                merchant=self.bobs_merchant,
-                kit_sku="COOK-KIT",
-                component_sku=component,
-                quantity=quantity,
-            )
+        create_kit(self.bobs_merchant, "COOK-KIT", {"STOVE-CAN-1": 1, "POT-TI-750": 2})
 
     def confirm(self) -> None:
         schedule = ServiceSchedule.objects.get(

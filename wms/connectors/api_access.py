@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from integration_manager.records import DeliveryOrder, DeliveryResult
-from wms.connectors.base import WmsConnector
+from wms.connectors.base import ORDERS_PULLED, WmsConnector
 from wms.connectors.registry import register
 
 API_ACCESS_KEY = "api_access"
@@ -18,8 +18,10 @@ API_ACCESS_KEY = "api_access"
 
 @register
 class ApiAccessWmsConnector(WmsConnector):
-    """No capabilities: delivery, ship confirm and inventory runs leave the work to the
-    warehouse's system, which calls the merchant (or warehouse) API with its own keys."""
+    """Orders are pulled, not sent: the delivery run checks each order and applies the rules
+    (aliases, kits, ship-method mapping), then marks it ready; ship confirm and inventory
+    leave the work to the warehouse's system, which calls the merchant (or warehouse) API
+    with its own keys."""
 
     key = API_ACCESS_KEY
     label = "API access (a system pulls orders through the API)"
@@ -27,7 +29,7 @@ class ApiAccessWmsConnector(WmsConnector):
         "The warehouse's system lists new orders through the hub's API, marks them received, "
         "and posts shipments and stock levels back. Give it a merchant or warehouse API key."
     )
-    capabilities = frozenset()
+    capabilities = frozenset({ORDERS_PULLED})
     secret_fields = ()
     address_fields = ()  # the hub connects nowhere: the warehouse's system calls in
 
@@ -38,5 +40,5 @@ class ApiAccessWmsConnector(WmsConnector):
         )
 
     def deliver_orders(self, orders: Sequence[DeliveryOrder]) -> list[DeliveryResult]:
-        # Never called (no DELIVER_ORDERS): the delivery run stops before sending.
+        # Never called (no DELIVER_ORDERS): the delivery run marks orders ready instead.
         raise self.unsupported("send orders; the warehouse's system pulls them")

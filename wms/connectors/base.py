@@ -26,6 +26,9 @@ FETCH_SHIPMENTS = "fetch_shipments"
 FETCH_INVENTORY = "fetch_inventory"
 FETCH_SHIP_METHODS = "fetch_ship_methods"
 CANCEL_ORDER = "cancel_order"
+# Nothing is sent: the warehouse's system pulls orders through the hub's API. The delivery
+# run still checks each order and applies the rules, then marks it ready to be taken.
+ORDERS_PULLED = "orders_pulled"
 # It can list its customers and facilities (the merchant settings' "load from the WMS").
 MERCHANT_OPTIONS = "merchant_options"
 # The merchant settings field stored on Merchant.wms_customer_id (the WMS's customer id).
