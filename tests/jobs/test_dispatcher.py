@@ -6,13 +6,15 @@ import itertools
 import threading
 from datetime import timedelta
 
+import redis
+from django.conf import settings
 from django.db import connection, connections
 from django.test import TestCase, TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, Merchant
-from jobs.dispatcher import dispatcher_last_tick, schedules_claim_due
+from jobs.dispatcher import CLAIM_LIMIT, dispatch_tick, dispatcher_last_tick, schedules_claim_due
 from jobs.models import Frequency, ServiceSchedule
 from orders.jobs import ORDER_DELIVERY
 from tests.base import TenantsMixin
@@ -79,6 +81,24 @@ class ClaimTests(TenantsMixin, TestCase):
         self.assertEqual(len(few.captured_queries), len(more.captured_queries))
         claim = next(q["sql"] for q in more.captured_queries if "FOR UPDATE" in q["sql"])
         self.assertIn("SKIP LOCKED", claim)
+
+
+class FullClaimTests(TenantsMixin, TestCase):
+    def setUp(self) -> None:
+        self.create_tenants()
+        self.broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        self.broker.flushdb()
+        self.addCleanup(self.broker.flushdb)
+
+    def test_a_tick_claims_again_while_its_claims_come_back_full(self) -> None:
+        due = make_schedules(self.bobs_merchant, CLAIM_LIMIT * 2 + 7, due=True)
+        make_schedules(self.bobs_merchant, 5, due=False)
+        dispatched = dispatch_tick()
+        self.assertCountEqual([row[0] for row in dispatched], due)
+        self.assertEqual(self.broker.llen("celery"), len(due))  # one task each, sent
+        self.assertEqual(
+            ServiceSchedule.objects.filter(id__in=due, running_since__isnull=True).count(), 0
+        )
 
 
 class SqliteClaimTests(TestCase):
