@@ -63,7 +63,9 @@ class OrderFilterForm(forms.Form):
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["merchant"].queryset = scoped(Merchant.objects.all(), membership)
-        self.fields["cart"].queryset = scoped(CartConnection.objects.all(), membership)
+        self.fields["cart"].queryset = scoped(
+            CartConnection.objects.defer("credentials"), membership
+        )
         if membership.is_merchant_user:
             del self.fields["merchant"]
         for field in self.fields.values():
@@ -122,7 +124,9 @@ class SkippedOrderFilterForm(forms.Form):
 
     def __init__(self, *args: Any, membership: Membership, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["cart"].queryset = scoped(CartConnection.objects.all(), membership)
+        self.fields["cart"].queryset = scoped(
+            CartConnection.objects.defer("credentials"), membership
+        )
         _small(self)
 
     def cart_id(self) -> int | None:

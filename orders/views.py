@@ -24,10 +24,13 @@ from orders.export import order_export_csv
 from orders.forms import OrderEditForm, OrderFilterForm, OrderLineFormSet, SkippedOrderFilterForm
 from orders.models import Order, OrderStatus
 from orders.selectors import (
+    FINISHED,
+    RECENT_DAYS,
     order_counts_by_merchant,
     order_detail_for,
     order_list,
     order_page,
+    recent_since,
     skipped_order_count,
     skipped_order_list,
 )
@@ -53,8 +56,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     merchants = order_counts_by_merchant(membership)
     totals = [sum(row.cells[index] for row in merchants) for index in range(len(OrderStatus))]
     last_tick = dispatcher_last_tick()
+    recent_from = recent_since(membership.account.zone)
     context = {
-        "statuses": OrderStatus.choices,
+        "statuses": [
+            (value, f"{label} ({RECENT_DAYS} days)" if value in FINISHED else label)
+            for value, label in OrderStatus.choices
+        ],
+        "finished": FINISHED,
+        "recent_from": recent_from.isoformat(),
         "merchants": merchants,
         "totals": totals,
         "grand_total": sum(totals),

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.services import account_sign_up
 from carts.models import CartConnection
@@ -11,7 +12,7 @@ from tests.base import BaseTestCase
 
 
 class DashboardTests(BaseTestCase):
-    def add_orders(self, merchant, statuses: list[str], prefix: str) -> None:
+    def add_orders(self, merchant, statuses: list[str], prefix: str, days_ago: int = 1) -> None:
         cart = CartConnection.objects.create(
             account=merchant.account,
             merchant=merchant,
@@ -29,7 +30,7 @@ class DashboardTests(BaseTestCase):
                 order_number=f"#{number}",
                 cust_ref=f"{prefix}{number}",
                 status=status,
-                ordered_at=datetime(2026, 11, 1, tzinfo=UTC),
+                ordered_at=timezone.now() - timedelta(days=days_ago),
             )
 
     def counts_row(self, html: str, name: str) -> list[str]:
@@ -53,6 +54,25 @@ class DashboardTests(BaseTestCase):
             self.counts_row(html, "Other Outfitters"), ["0", "0", "1", "1", "0", "0", "2"]
         )
         self.assertNotIn("Charlie", html)
+
+    def test_finished_orders_count_for_30_days_open_ones_until_they_move(self) -> None:
+        self.add_orders(self.bobs_merchant, ["confirmed", "canceled", "error"], "B-", days_ago=45)
+        self.add_orders(self.bobs_merchant, ["confirmed"], "R-", days_ago=3)
+        self.client.force_login(self.alice)
+        html = self.client.get(reverse("dashboard")).content.decode()
+        self.assertEqual(
+            self.counts_row(html, "Bob&#x27;s Bikes"), ["0", "0", "0", "1", "1", "0", "2"]
+        )
+        self.assertIn("Confirmed (30 days)", html)
+        since = (timezone.localdate(timezone=self.alices_account.zone) - timedelta(30)).isoformat()
+        link = f"?status=confirmed&amp;merchant={self.bobs_merchant.id}&amp;date_from={since}"
+        self.assertIn(link, html)
+        # The link lists what the cell counted.
+        listed = self.client.get(
+            reverse("order_list"),
+            {"status": "confirmed", "merchant": self.bobs_merchant.id, "date_from": since},
+        )
+        self.assertEqual([order.cust_ref for order in listed.context["page"].orders], ["R-0"])
 
     def test_a_merchant_user_sees_only_their_row(self) -> None:
         self.add_orders(self.bobs_merchant, ["new"], "B-")

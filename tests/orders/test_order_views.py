@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from orders.models import Order, OrderStatus
@@ -82,6 +84,15 @@ class OrderListTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.get(url, {"date_from": "1900-01-01", "date_to": "9998-12-31"})
         self.assertEqual(self.numbers(response), ["#1"])
+
+    def test_the_list_reads_no_cart_secret(self) -> None:
+        create_order(self.cart, number=1001)
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(reverse("order_list"))
+        self.assertContains(response, "#1001")
+        read = " ".join(query["sql"] for query in queries.captured_queries)
+        self.assertIn('"carts_cartconnection"."label"', read)  # the cart is read …
+        self.assertNotIn('"carts_cartconnection"."credentials"', read)  # … not its secret
 
     def test_a_merchant_user_sees_only_their_orders(self) -> None:
         create_order(self.cart, number=1)
