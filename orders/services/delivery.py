@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.models import Merchant
 from alerts.models import Alert, AlertKind
-from alerts.services import alert_key, alerts_raise, alerts_resolve
+from alerts.services import alert_key, alerts_raise
 from integration_manager.connector_errors import (
     AuthError,
     RateLimited,
@@ -59,9 +59,11 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         run.say("Nothing sent: this WMS takes no orders from the hub.")
         return
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
+    # Loaded once a run: an alias or kit saved meanwhile applies from the next run.
+    rules = merchant_rules_load(merchant_id=merchant.id)
     sent = 0
     for _ in range(MAX_BATCHES):
-        orders = _claim_batch(merchant=merchant, run=run)
+        orders = _claim_batch(merchant=merchant, rules=rules, run=run)
         if not orders:
             break
         sent += _send(orders, connector=connector, reference=reference, run=run)
@@ -132,12 +134,13 @@ def _resolve_unknown_outcomes(
 def orders_make_ready(*, merchant: Merchant, run: RunRecorder) -> None:
     """For a WMS that pulls orders: check each due order and apply the rules as a delivery
     would, then mark it ready (ready_at), which is what the warehouse's system lists."""
+    rules = merchant_rules_load(merchant_id=merchant.id)
     ready = 0
     for _ in range(MAX_BATCHES):
         orders = _checked_batch(merchant=merchant, run=run, pulled=True)
         if not orders:
             break
-        ready += _make_ready(orders, merchant=merchant, run=run)
+        ready += _make_ready(orders, rules=rules, run=run)
     else:
         run.again()
     run.say(
@@ -146,7 +149,7 @@ def orders_make_ready(*, merchant: Merchant, run: RunRecorder) -> None:
     )
 
 
-def _make_ready(orders: list[Order], *, merchant: Merchant, run: RunRecorder) -> int:
+def _make_ready(orders: list[Order], *, rules: MerchantRules, run: RunRecorder) -> int:
     # One transaction: the warehouse's system never lists an order whose rules are half done.
     now = timezone.now()
     with transaction.atomic():
@@ -165,17 +168,17 @@ def _make_ready(orders: list[Order], *, merchant: Merchant, run: RunRecorder) ->
         if not claimed:
             return 0
         Order.objects.bulk_update(claimed, ["wms_ship_code"])
-        _apply_rules(claimed, rules=merchant_rules_load(merchant_id=merchant.id), run=run)
+        _apply_rules(claimed, rules=rules, run=run)
         Order.objects.filter(id__in=won).update(ready_at=now, updated_at=now)
     run.count(ok=len(claimed))
     return len(claimed)
 
 
-def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
+def _claim_batch(*, merchant: Merchant, rules: MerchantRules, run: RunRecorder) -> list[Order]:
     ready = _checked_batch(merchant=merchant, run=run)
     if not ready:
         return []
-    return _claim(ready, merchant=merchant, run=run)
+    return _claim(ready, rules=rules, run=run)
 
 
 def _checked_batch(*, merchant: Merchant, run: RunRecorder, pulled: bool = False) -> list[Order]:
@@ -194,11 +197,12 @@ def _checked_batch(*, merchant: Merchant, run: RunRecorder, pulled: bool = False
     )
     if not candidates:
         return []
-    lines = _lines_by_order([order.id for order in candidates])
+    lines = _lines_of([order.id for order in candidates])
     maps = _ship_maps(candidates)
     ready, no_address = [], []
     for order in candidates:
-        order.delivery_lines = lines.get(order.id, [])  # type: ignore[attr-defined]
+        order.delivery_lines = lines.to_ship.get(order.id, [])  # type: ignore[attr-defined]
+        order.read_lines = lines  # type: ignore[attr-defined]
         problem = _problem(order, order.delivery_lines)  # type: ignore[attr-defined]
         wms_code, ship_problem = _wms_ship_code(order, maps)
         if problem or ship_problem:
@@ -216,7 +220,7 @@ def _checked_batch(*, merchant: Merchant, run: RunRecorder, pulled: bool = False
     return ready
 
 
-def _claim(ready: list[Order], *, merchant: Merchant, run: RunRecorder) -> list[Order]:
+def _claim(ready: list[Order], *, rules: MerchantRules, run: RunRecorder) -> list[Order]:
     now = timezone.now()
     # Recorded and committed before the WMS is called: a crash after this point leaves an
     # order with a start and no outcome, which the next run asks the WMS about.
@@ -235,17 +239,30 @@ def _claim(ready: list[Order], *, merchant: Merchant, run: RunRecorder) -> list[
         order.delivery_started_at = now
     with transaction.atomic():
         Order.objects.bulk_update(claimed, ["wms_ship_code"])
-        _apply_rules(claimed, rules=merchant_rules_load(merchant_id=merchant.id), run=run)
+        _apply_rules(claimed, rules=rules, run=run)
     return claimed
 
 
-def _lines_by_order(order_ids: list[int]) -> dict[int, list[OrderLine]]:
-    """The lines the cart sent that are to be shipped: not filtered, not kit components."""
-    lines: dict[int, list[OrderLine]] = {}
-    for line in OrderLine.objects.filter(
-        order_id__in=order_ids, filtered=False, kit_parent=None
-    ).order_by("order_id", "line_number"):
-        lines.setdefault(line.order_id, []).append(line)
+@dataclass
+class _Lines:
+    """A batch's lines, read in one query: those to ship as the cart sent them (not filtered,
+    not kit components), the kit components of earlier runs, and each order's last number."""
+
+    to_ship: dict[int, list[OrderLine]]
+    components: dict[int, list[OrderLine]]
+    last_number: dict[int, int]
+
+
+def _lines_of(order_ids: list[int]) -> _Lines:
+    lines = _Lines(to_ship=defaultdict(list), components=defaultdict(list), last_number={})
+    for line in OrderLine.objects.filter(order_id__in=order_ids).order_by(
+        "order_id", "line_number"
+    ):
+        lines.last_number[line.order_id] = line.line_number
+        if line.kit_parent_id is not None:
+            lines.components[line.kit_parent_id].append(line)
+        elif not line.filtered:
+            lines.to_ship[line.order_id].append(line)
     return lines
 
 
@@ -263,25 +280,14 @@ class _Expansion:
 def _apply_rules(orders: list[Order], *, rules: MerchantRules, run: RunRecorder) -> None:
     """Aliases and kits, on claimed orders: each line gets the SKU the WMS knows (recorded in
     wms_sku), and a kit line is sent as its components, kept as lines of their own."""
-    ids = [order.id for order in orders]
-    existing: dict[int, list[OrderLine]] = defaultdict(list)
-    for line in OrderLine.objects.filter(order_id__in=ids, kit_parent__isnull=False).order_by(
-        "line_number"
-    ):
-        existing[line.kit_parent_id].append(line)  # type: ignore[index]
-    last_numbers = dict(
-        OrderLine.objects.filter(order_id__in=ids)
-        .values("order_id")
-        .annotate(last=Max("line_number"))
-        .values_list("order_id", "last")
-    )
     expansion = _Expansion(renamed=[], components=[], stale_kits=[])
     for order in orders:
+        lines: _Lines = order.read_lines  # type: ignore[attr-defined]
         order.delivery_lines = _order_lines_to_send(  # type: ignore[attr-defined]
             order,
             rules=rules,
-            existing=existing,
-            next_number=last_numbers.get(order.id, 0) + 1,
+            existing=lines.components,
+            next_number=lines.last_number.get(order.id, 0) + 1,
             expansion=expansion,
         )
     OrderLine.objects.bulk_update(expansion.renamed, ["wms_sku"])
@@ -547,14 +553,8 @@ def _record_results(
         _alert_refused(refused)
     for order, error in retry:
         _retry_later(order, error=error, now=now, run=run)
-    for order in delivered:  # sent after all: its 15-day alert, if any, is over
-        alerts_resolve(
-            account_id=order.account_id,
-            kind=AlertKind.DELIVERY_GAVE_UP,
-            key=alert_key("order", order.id),
-        )
     if delivered:
-        _resolve_refused(delivered)
+        _resolve_delivered(delivered, now=now)
     return len(delivered)
 
 
@@ -677,20 +677,22 @@ def _held_orders_link(merchant_id: int) -> str:
     return f"{reverse('order_list')}?status={OrderStatus.ERROR}&merchant={merchant_id}"
 
 
-def _resolve_refused(delivered: list[Order]) -> None:
-    """Close the merchant's "order refused" alerts that deliveries show are over: an unknown
-    SKU on a delivered order, or a group with no order held any more."""
+def _resolve_delivered(delivered: list[Order], *, now) -> None:  # type: ignore[no-untyped-def]
+    """Close the alerts these deliveries show are over, reading the open ones in one query:
+    an order's "gave up" alert (it was sent after all), and the merchant's "order refused"
+    alerts (an unknown SKU on a delivered order, or a group with no order held any more)."""
     merchant_id, account_id = delivered[0].merchant_id, delivered[0].account_id
-    prefix = alert_key("merchant", merchant_id, "")
-    open_keys = set(
-        Alert.objects.filter(
-            account_id=account_id,
-            kind=AlertKind.ORDER_REFUSED,
-            resolved_at=None,
-            key__startswith=prefix,
-        ).values_list("key", flat=True)
+    gave_up = {alert_key("order", order.id) for order in delivered}
+    refused = alert_key("merchant", merchant_id, "")
+    open_alerts = list(
+        Alert.objects.filter(account_id=account_id, resolved_at=None)
+        .filter(
+            Q(kind=AlertKind.DELIVERY_GAVE_UP, key__in=gave_up)
+            | Q(kind=AlertKind.ORDER_REFUSED, key__startswith=refused)
+        )
+        .values_list("id", "kind", "key")
     )
-    if not open_keys:
+    if not open_alerts:
         return
     sent_skus = {
         sku
@@ -699,9 +701,13 @@ def _resolve_refused(delivered: list[Order]) -> None:
         for sku in (line.sku, line.wms_sku)
     }
     held = Order.objects.filter(merchant_id=merchant_id, status=OrderStatus.ERROR)
-    for key in open_keys:
-        if _refusal_over(key, merchant_id=merchant_id, sent_skus=sent_skus, held=held):
-            alerts_resolve(account_id=account_id, kind=AlertKind.ORDER_REFUSED, key=key)
+    over = [
+        alert_id
+        for alert_id, kind, key in open_alerts
+        if kind == AlertKind.DELIVERY_GAVE_UP
+        or _refusal_over(key, merchant_id=merchant_id, sent_skus=sent_skus, held=held)
+    ]
+    Alert.objects.filter(id__in=over, resolved_at=None).update(resolved_at=now)
 
 
 def _refusal_over(key: str, *, merchant_id: int, sent_skus: set[str], held) -> bool:  # type: ignore[no-untyped-def]

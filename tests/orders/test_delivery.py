@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -14,7 +16,7 @@ from jobs.models import JobRun
 from orders.jobs import ORDER_DELIVERY
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import actions
-from orders.services.delivery import orders_deliver
+from orders.services.delivery import BATCH_SIZE, orders_deliver
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_wms, recorder
 from wms import services as wms_services
@@ -52,6 +54,20 @@ class DeliveryTests(BaseTestCase):
             self.assertEqual(order.events.last().message, "Sent to the WMS.")
         self.deliver()
         self.assertEqual(SandboxWmsOrder.objects.count(), 3)
+
+    def test_a_batch_costs_the_same_queries_whatever_its_size(self) -> None:
+        def hub_queries(count: int, start: int) -> int:
+            for number in range(start, start + count):
+                create_order(self.cart, number=number, skus=("TENT-2P-GRN", "MUG-ENM-WHT"))
+            with CaptureQueriesContext(connection) as queries:
+                self.assertEqual(self.deliver().ok, count)
+            # The sandbox WMS keeps its orders in this database: its writes are the WMS's.
+            return sum("wms_sandboxwmsorder" not in q["sql"] for q in queries.captured_queries)
+
+        small, full = hub_queries(2, 1), hub_queries(BATCH_SIZE, 100)
+        self.assertEqual(small, full)
+        two_batches = hub_queries(BATCH_SIZE * 2, 1000)
+        self.assertLessEqual(two_batches - full, 15)  # a batch of 50, whatever it holds
 
     def test_a_bad_address_is_held_with_what_to_do(self) -> None:
         order = create_order(self.cart, ship_to={"first_name": "Ann", "city": "X", "country": "US"})
