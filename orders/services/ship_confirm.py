@@ -69,13 +69,28 @@ def shipment_page_store(
         )
     }
     now = timezone.now()
+    # A poll re-reads its overlap window: what is stored already is dropped here, with one
+    # indexed query, before anything is built for it.
+    stored = set(
+        Shipment.objects.filter(
+            order_id__in=[order.id for order in orders.values()],
+            wms_shipment_ref__in={record.wms_shipment_ref[:100] for record in page.shipments},
+        ).values_list("order_id", "wms_shipment_ref")
+    )
+    fresh = [
+        record
+        for record in page.shipments
+        if record.cust_ref not in orders
+        or (orders[record.cust_ref].id, record.wms_shipment_ref[:100]) not in stored
+    ]
+    run.count(skipped=len(page.shipments) - len(fresh))
     carrier_codes_record(
         account_id=merchant.account_id,
         merchant_id=merchant.id,
-        codes=[record.scac or record.carrier for record in page.shipments],
+        codes=[record.scac or record.carrier for record in fresh],
     )
     candidates: list[tuple[Shipment, ShipmentRecord]] = []
-    for record in page.shipments:
+    for record in fresh:
         order = orders.get(record.cust_ref)
         if order is None:
             run.log(

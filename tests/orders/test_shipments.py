@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alerts.models import Alert
@@ -55,6 +57,24 @@ class ShipConfirmTests(BaseTestCase):
             [line.quantity_shipped for line in order.lines.all()], [Decimal(1), Decimal(1)]
         )
         self.assertTrue(ServiceSchedule.objects.get(id=self.schedule.id).cursor)
+
+    def test_an_idle_poll_drops_what_is_stored_before_building_anything(self) -> None:
+        for number in (1, 2, 3):
+            create_order(self.cart, number=number)
+        self.deliver()
+        self.assertEqual(self.confirm().ok, 3)
+        with CaptureQueriesContext(connection) as queries:
+            run = self.confirm()  # the overlap window reads the same three again
+        self.assertEqual((run.ok, run.skipped), (0, 3))
+        tables = ('"orders_shipment"', '"orders_shipmentline"', '"wms_carriermap"')
+        hub_writes = [
+            query["sql"]
+            for query in queries.captured_queries
+            if query["sql"].startswith(("INSERT", "UPDATE"))
+            and any(table in query["sql"] for table in tables)
+        ]
+        self.assertEqual(hub_writes, [])
+        self.assertEqual(Shipment.objects.count(), 3)
 
     def test_a_partial_shipment_is_flagged(self) -> None:
         order = create_order(self.cart, skus=("TENT-2P-GRN", "MUG-ENM-WHT"))
