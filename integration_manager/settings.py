@@ -235,6 +235,9 @@ if not CELERY_BROKER_URL:
         # Without this kombu keeps its exchange table in ./control, in the working tree.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
+        # kombu looks for new messages once a second by default; a webhook's order passes
+        # through several tasks (nudge, dispatch, run), so that second was paid several times.
+        "polling_interval": 0.1,
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
