@@ -212,6 +212,23 @@ def _move_to_shipped(orders: list[Order], *, run: RunRecorder, now) -> None:  # 
     _kits_shipped(lines)
     OrderLine.objects.bulk_update(lines, ["quantity_shipped"])
     partial = {line.order_id for line in lines if line.quantity_shipped < line.quantity}
+    with transaction.atomic():
+        # The statuses as they are now, not as read before the shipments were stored: a
+        # delivery run may have moved an order from new to at_wms meanwhile, and an update
+        # filtered on the old status would leave it at_wms, its shipment stored, for good.
+        current = dict(
+            Order.objects.select_for_update()
+            .filter(id__in=ids, status__in=SHIPPABLE)
+            .values_list("id", "status")
+        )
+        for order in orders:
+            order.status = current.get(order.id, order.status)
+        _shipped_now(
+            [order for order in orders if order.id in current], partial=partial, run=run, now=now
+        )
+
+
+def _shipped_now(orders: list[Order], *, partial: set[int], run: RunRecorder, now) -> None:  # type: ignore[no-untyped-def]
     for status in SHIPPABLE:
         group = [order for order in orders if order.status == status]
         if not group:

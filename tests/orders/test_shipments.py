@@ -19,7 +19,7 @@ from orders.services.delivery import orders_deliver
 from orders.services.ship_confirm import shipments_fetch
 from orders.services.shipment_upload import shipments_upload
 from tests.base import BaseTestCase
-from tests.objects import create_cart, create_order, create_wms, recorder
+from tests.objects import create_cart, create_order, create_shipment, create_wms, recorder
 
 
 class ShipConfirmTests(BaseTestCase):
@@ -75,6 +75,22 @@ class ShipConfirmTests(BaseTestCase):
         ]
         self.assertEqual(hub_writes, [])
         self.assertEqual(Shipment.objects.count(), 3)
+
+    def test_a_delivery_recorded_while_its_shipment_is_stored_still_ships(self) -> None:
+        # Found by the loop benchmark: ship confirm read the order as new, the delivery run
+        # then recorded it at_wms, and the move to shipped (filtered on "new") missed it,
+        # leaving it at_wms with its shipment stored, never to move again.
+        from orders.services.ship_confirm import _move_to_shipped
+
+        order = create_order(self.cart, number=7)
+        read_by_ship_confirm = Order.objects.get(id=order.id)  # status new, in memory
+        Order.objects.filter(id=order.id).update(status=OrderStatus.AT_WMS)  # the delivery
+        create_shipment(order)
+        run = recorder(merchant=self.bobs_merchant, service=SHIP_CONFIRM)
+        _move_to_shipped([read_by_ship_confirm], run=run, now=timezone.now())
+        order.refresh_from_db()
+        self.assertEqual(order.status, OrderStatus.SHIPPED)
+        self.assertEqual(order.events.last().from_status, OrderStatus.AT_WMS)
 
     def test_a_partial_shipment_is_flagged(self) -> None:
         order = create_order(self.cart, skus=("TENT-2P-GRN", "MUG-ENM-WHT"))
