@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import uuid
 
-from django.test import SimpleTestCase
+from django.conf import settings
+from django.test import SimpleTestCase, override_settings
 
 from integration_manager.connector_errors import AuthError, RateLimited, TransientError
 from integration_manager.connectors import ConnectionContext
@@ -166,6 +168,43 @@ class ThrottleTests(SimpleTestCase):
             for _ in range(200):  # many threads at once: nobody sleeps them off here
                 throttle.wait(1)
         self.assertGreater(caught.exception.retry_after, 5)
+
+    def test_worker_processes_share_one_pace_through_redis(self) -> None:
+        # Two throttles stand for two worker processes: with Redis as the cache they count
+        # together, so the second one waits where a bucket of its own would not.
+        clock, waits = FakeClock(), []
+        cache = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": settings.CELERY_BROKER_URL,  # this test process's own database
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+        first, second = (
+            Throttle(per_minute=62, burst=2, sleep=waits.append, wall_clock=lambda: clock.now)
+            for _ in range(2)
+        )
+        with override_settings(CACHES={"default": cache}):
+            first.wait(7)
+            first.wait(7)
+            self.assertEqual(waits, [])  # the burst
+            second.wait(7)
+            second.wait(8)  # another connection has its own pace
+        self.assertEqual(len(waits), 1)
+        self.assertAlmostEqual(waits[0], 1.0, places=3)  # 60 a minute after the burst
+
+    def test_without_redis_the_pace_is_kept_in_the_process(self) -> None:
+        clock, waits = FakeClock(), []
+        unreachable = {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+        throttle = Throttle(per_minute=62, burst=2, clock=clock, sleep=waits.append)
+        with (
+            override_settings(CACHES={"default": unreachable}),
+            self.assertLogs("wms.connectors.threepl.client", "WARNING"),
+        ):
+            for _ in range(3):
+                throttle.wait(7)
+        self.assertEqual(len(waits), 1)
 
     def test_the_connector_paces_its_requests(self) -> None:
         clock = FakeClock()

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
 
 from integration_manager.connector_errors import (
     AuthError,
@@ -238,9 +241,33 @@ class TokenCache:
             self._tokens.clear()
 
 
+# One Redis key per connection: the moment from which the next request may go (GCRA). A
+# request may run `tolerance` seconds ahead of it (the burst); each one moves it on by one
+# interval. ARGV: now, interval, tolerance, the longest wait taken inline. Returns the wait
+# in seconds, or minus the wait when it is longer than that (nothing taken).
+_RESERVE_SCRIPT = """
+local now = tonumber(ARGV[1])
+local interval = tonumber(ARGV[2])
+local tolerance = tonumber(ARGV[3])
+local longest = tonumber(ARGV[4])
+local next_at = tonumber(redis.call('GET', KEYS[1])) or now
+if next_at < now then next_at = now end
+local wait = next_at - tolerance - now
+if wait < 0 then wait = 0 end
+if wait > longest then return tostring(-wait) end
+redis.call('SET', KEYS[1], tostring(next_at + interval), 'EX', math.ceil(next_at - now) + 61)
+return tostring(wait)
+"""
+
+
 class Throttle:
     """A token bucket per connection: at most `per_minute` requests in any minute (a burst
-    of `burst`, then a steady rate), for every thread of the process."""
+    of `burst`, then a steady rate).
+
+    With Redis as the cache (production) the bucket lives there, so every worker process
+    counts together: two workers never send twice the limit to one WMS account. Without it
+    (the embedded mode: one worker) it lives in this process, for all its threads.
+    """
 
     def __init__(
         self,
@@ -249,24 +276,21 @@ class Throttle:
         burst: int = BURST,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.burst = burst
         self.rate = (per_minute - burst) / 60.0  # so burst + a minute's refill = per_minute
         self.clock = clock
         self.sleep = sleep
+        self.wall_clock = wall_clock
         self._lock = threading.Lock()
         self._buckets: dict[int, tuple[float, float]] = {}  # key -> (tokens, as of)
 
     def wait(self, key: int) -> None:
         """Take a request's place, sleeping until it is due; RateLimited if that is long."""
-        with self._lock:
-            now = self.clock()
-            tokens, as_of = self._buckets.get(key, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - as_of) * self.rate) - 1
-            delay = -tokens / self.rate if tokens < 0 else 0.0
-            if delay > MAX_INLINE_WAIT:
-                tokens += 1  # not taken: the run goes back to its schedule
-            self._buckets[key] = (tokens, now)
+        delay = self._shared_delay(key)
+        if delay is None:
+            delay = self._local_delay(key)
         if delay > MAX_INLINE_WAIT:
             raise RateLimited(
                 f"The hub keeps to {REQUESTS_PER_MINUTE} requests a minute to {LABEL}; it "
@@ -275,6 +299,42 @@ class Throttle:
             )
         if delay:
             self.sleep(delay)
+
+    def _shared_delay(self, key: int) -> float | None:
+        backend = caches["default"]
+        if not isinstance(backend, RedisCache):
+            return None
+        name = backend.make_and_validate_key(f"threepl:throttle:{key}")
+        interval = 1 / self.rate
+        try:
+            client = backend._cache.get_client(name, write=True)
+            answer = float(
+                client.eval(
+                    _RESERVE_SCRIPT,
+                    1,
+                    name,
+                    repr(self.wall_clock()),
+                    repr(interval),
+                    repr((self.burst - 1) * interval),
+                    repr(MAX_INLINE_WAIT),
+                )
+            )
+        except RedisError as error:
+            # Counted in this process instead: a Redis outage must not stop deliveries.
+            logger.warning("3PL request pacing kept in this process: %s", type(error).__name__)
+            return None
+        return -answer if answer < 0 else answer
+
+    def _local_delay(self, key: int) -> float:
+        with self._lock:
+            now = self.clock()
+            tokens, as_of = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - as_of) * self.rate) - 1
+            delay = -tokens / self.rate if tokens < 0 else 0.0
+            if delay > MAX_INLINE_WAIT:
+                tokens += 1  # not taken: the run goes back to its schedule
+            self._buckets[key] = (tokens, now)
+        return delay
 
     def clear(self) -> None:
         with self._lock:
