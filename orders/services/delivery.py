@@ -29,6 +29,8 @@ from integration_manager.records import (
 from inventory.rules import MerchantRules, merchant_rules_load
 from jobs.models import JobRun
 from jobs.recorder import RunRecorder
+from jobs.services import schedules_trigger
+from orders.jobs import SHIP_CONFIRM
 from orders.models import HoldReason, Order, OrderLine, OrderStatus
 from orders.services.cancel import wms_cancels_send
 from orders.services.events import order_event_write, order_events_write
@@ -69,6 +71,10 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         sent += _send(orders, connector=connector, reference=reference, run=run)
     else:
         run.again()  # stopped at the limit, not at the end: the next run follows at once
+    if sent:
+        # A WMS that ships at once (or a sandbox) has tracking within seconds: an Automatic
+        # ship confirm looks now instead of at its next poll, a minute away.
+        schedules_trigger(service=SHIP_CONFIRM, merchant_id=merchant.id)
     run.say(f"{sent} order(s) sent to the WMS" + (f", {run.failed} failed." if run.failed else "."))
 
 

@@ -12,8 +12,8 @@ from alerts.models import Alert
 from carts import services as cart_services
 from carts.models import CartConnection
 from integration_manager.connector_errors import AuthError, TransientError
-from jobs.models import JobRun
-from orders.jobs import ORDER_DELIVERY
+from jobs.models import JobRun, ServiceSchedule
+from orders.jobs import ORDER_DELIVERY, SHIP_CONFIRM
 from orders.models import HoldReason, Order, OrderStatus
 from orders.services import actions
 from orders.services.delivery import BATCH_SIZE, orders_deliver
@@ -68,6 +68,22 @@ class DeliveryTests(BaseTestCase):
         self.assertEqual(small, full)
         two_batches = hub_queries(BATCH_SIZE * 2, 1000)
         self.assertLessEqual(two_batches - full, 15)  # a batch of 50, whatever it holds
+
+    def test_a_delivery_makes_ship_confirm_look_at_once(self) -> None:
+        confirm = ServiceSchedule.objects.get(
+            merchant=self.bobs_merchant, cart=None, service=SHIP_CONFIRM
+        )
+        later = timezone.now() + timedelta(minutes=1)
+        ServiceSchedule.objects.filter(id=confirm.id).update(next_run_at=later)
+        self.deliver()  # nothing to send: the poll keeps its time
+        confirm.refresh_from_db()
+        self.assertEqual(confirm.next_run_at, later)
+        create_order(self.cart, number=1001)
+        with self.captureOnCommitCallbacks() as nudges:
+            self.deliver()
+        confirm.refresh_from_db()
+        self.assertLessEqual(confirm.next_run_at, timezone.now())
+        self.assertTrue(nudges, "the dispatcher is nudged")
 
     def test_a_bad_address_is_held_with_what_to_do(self) -> None:
         order = create_order(self.cart, ship_to={"first_name": "Ann", "city": "X", "country": "US"})
