@@ -41,9 +41,10 @@ PYTEST_WORKERS ?= 2
 test: $(VENV)/.installed-dev services chromium
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-## bench: throughput and latency figures (printed, not asserted)
+## bench: throughput, latency and memory figures (printed and written to var/bench/, not
+# asserted). ONLY=latency,queries runs some; SCALE=0.1 runs everything smaller.
 bench: $(VENV)/.installed-dev services
-	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+	BENCH_ONLY=$(ONLY) BENCH_SCALE=$(SCALE) $(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

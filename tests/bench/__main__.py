@@ -1,0 +1,54 @@
+"""Run the benchmarks: `python -m tests.bench [--only ingest,queries] [--scale 0.1]`
+(`make bench ONLY=… SCALE=…`). Prints each figure as it is measured and a table at the end;
+writes var/bench/<figure>.json."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+from datetime import datetime
+
+# Before tests.bench sets Django up: common.py reads the scale when it is imported.
+_parser = argparse.ArgumentParser(description=__doc__)
+_parser.add_argument("--only", default=os.environ.get("BENCH_ONLY", ""))
+_parser.add_argument("--scale", default=os.environ.get("BENCH_SCALE", "") or "1")
+_options = _parser.parse_args()
+os.environ["BENCH_SCALE"] = str(float(_options.scale))
+
+from tests.bench.common import FIGURES, fresh_database, machine, say, table  # noqa: E402
+
+# In the order of the issue that asked for them; each module's run() prints and records.
+BENCHMARKS = {
+    "ingest": "tests.bench.ingest",
+    "loop": "tests.bench.loop",
+    "latency": "tests.bench.latency",
+    "dispatcher": "tests.bench.dispatcher",
+    "memory": "tests.bench.memory",
+    "queries": "tests.bench.queries",
+    "screens": "tests.bench.screens",
+    "inventory": "tests.bench.inventory",
+}
+
+
+def main() -> None:
+    chosen = [name.strip() for name in _options.only.split(",") if name.strip()] or list(BENCHMARKS)
+    unknown = [name for name in chosen if name not in BENCHMARKS]
+    if unknown:
+        raise SystemExit(f"Unknown benchmark(s) {', '.join(unknown)}: use {', '.join(BENCHMARKS)}")
+    fresh_database()
+    setup = machine()
+    started = f"{datetime.now():%Y-%m-%d %H:%M}"
+    say(
+        f"Benchmarks {', '.join(chosen)} at scale {setup['scale']:g}, {started}: "
+        f"{setup['database']}, {setup['cores']} cores, load average {setup['load_average_1m']}"
+    )
+    for name in chosen:
+        importlib.import_module(BENCHMARKS[name]).run()
+    say("\n" + table())
+    missed = [figure.name for figure in FIGURES if figure.met is False]
+    say(f"\n{len(FIGURES)} figures, {len(missed)} missing their goal: written to var/bench/")
+
+
+if __name__ == "__main__":
+    main()
