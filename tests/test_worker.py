@@ -38,13 +38,15 @@ class AutomaticLoopTests(WorkerTestCase):
         )
         delivery = JobRun.objects.filter(service=ORDER_DELIVERY).first()
         self.assertEqual(delivery.trigger, JobRun.Trigger.AUTOMATIC)
-        self.run_now(SHIP_CONFIRM)  # the WMS is polled; the upload follows on its own
+        # No run now: the delivery makes ship confirm look at once, and the upload follows.
         wait_for(
             lambda: Order.objects.filter(cart=cart, status=OrderStatus.CONFIRMED).count() == count,
             what="shipments to reach the cart",
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), count)
         self.assertFalse(JobRun.objects.filter(status=JobRun.Status.FAILED).exists())
+        confirm = JobRun.objects.filter(service=SHIP_CONFIRM).first()
+        self.assertEqual(confirm.trigger, JobRun.Trigger.AUTOMATIC)
 
 
 class DeliveryOnceTests(WorkerTestCase):
