@@ -59,7 +59,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     recent_from = recent_since(membership.account.zone)
     context = {
         "statuses": [
-            (value, f"{label} ({RECENT_DAYS} days)" if value in FINISHED else label)
+            (value, label, f"last {RECENT_DAYS} days" if value in FINISHED else "")
             for value, label in OrderStatus.choices
         ],
         "finished": FINISHED,

@@ -63,7 +63,8 @@ class DashboardTests(BaseTestCase):
         self.assertEqual(
             self.counts_row(html, "Bob&#x27;s Bikes"), ["0", "0", "0", "1", "1", "0", "2"]
         )
-        self.assertIn("Confirmed (30 days)", html)
+        self.assertIn("Confirmed<div", html)
+        self.assertIn("last 30 days", html)
         since = (timezone.localdate(timezone=self.alices_account.zone) - timedelta(30)).isoformat()
         link = f"?status=confirmed&amp;merchant={self.bobs_merchant.id}&amp;date_from={since}"
         self.assertIn(link, html)
