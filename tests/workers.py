@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import subprocess
@@ -22,6 +23,8 @@ from jobs.models import ServiceSchedule
 from jobs.services import RunNow, schedule_run_now
 from tests.base import TenantsMixin
 from tests.brokers import PrivateRedis, broker_at
+
+logger = logging.getLogger(__name__)
 
 # Generous: under make test two pytest workers share the two cores with the Celery workers,
 # and a step that takes seconds alone can take many times that.
@@ -112,9 +115,12 @@ class WorkerTestCase(TenantsMixin, TransactionTestCase):
                 self.worker.wait(15)
             except subprocess.TimeoutExpired:
                 self.kill_worker()  # its children too: a hanging task must not outlive the test
-        # pytest shows what a test printed only when it fails: the worker's side of the story.
-        print(f"--- worker log ({self.log.name}), last lines ---")
-        print("\n".join(self.log.read_text(errors="replace").splitlines()[-60:]))
+        # pytest shows a test's log only when it fails: the worker's side of the story.
+        logger.info(
+            "worker log %s, last lines:\n%s",
+            self.log.name,
+            "\n".join(self.log.read_text(errors="replace").splitlines()[-60:]),
+        )
         self.log.unlink(missing_ok=True)
 
     def kill_worker(self) -> None:

@@ -38,8 +38,14 @@ def wms_for(merchant: Merchant) -> tuple[WmsConnection, WmsConnector]:
     return wms, wms_connector_for(wms)
 
 
-def wms_pulls_orders(*, account_id: int) -> bool:
-    """The account's warehouse takes orders through the hub's API (it lists the ready ones)."""
+def wms_supports(*, account_id: int, capability: str) -> bool:
+    """The account's WMS connector has this capability (no WMS, or one no longer installed:
+    it has none)."""
     wms = WmsConnection.objects.filter(account_id=account_id).only("connector_key").first()
     connector = WMS_CONNECTORS.find(wms.connector_key) if wms else None
-    return connector is not None and connector.supports(ORDERS_PULLED)
+    return connector is not None and connector.supports(capability)
+
+
+def wms_pulls_orders(*, account_id: int) -> bool:
+    """The account's warehouse takes orders through the hub's API (it lists the ready ones)."""
+    return wms_supports(account_id=account_id, capability=ORDERS_PULLED)

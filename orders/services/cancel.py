@@ -19,8 +19,7 @@ from orders.jobs import ORDER_DELIVERY, SHIPMENT_UPLOAD
 from orders.models import Order, OrderStatus
 from orders.services.events import order_event_write, order_events_write
 from wms.connectors.base import CANCEL_ORDER, WmsConnector
-from wms.connectors.registry import WMS_CONNECTORS
-from wms.models import WmsConnection
+from wms.selectors import wms_supports
 
 # A run asks the WMS about this many cancels at most; the rest wait for the next run.
 MAX_CANCELS = 200
@@ -28,11 +27,7 @@ MAX_CANCELS = 200
 
 def wms_can_cancel(*, account_id: int) -> bool:
     """The account's WMS connector can cancel an order (no WMS: it cannot)."""
-    wms = WmsConnection.objects.filter(account_id=account_id).first()
-    if wms is None:
-        return False
-    connector = WMS_CONNECTORS.find(wms.connector_key)
-    return connector is not None and connector.supports(CANCEL_ORDER)
+    return wms_supports(account_id=account_id, capability=CANCEL_ORDER)
 
 
 def cancellations_apply(cart: CartConnection, records: list[OrderRecord], run: RunRecorder) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -63,14 +64,11 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
     # Loaded once a run: an alias or kit saved meanwhile applies from the next run.
     rules = merchant_rules_load(merchant_id=merchant.id)
-    sent = 0
-    for _ in range(MAX_BATCHES):
-        orders = _claim_batch(merchant=merchant, rules=rules, run=run)
-        if not orders:
-            break
-        sent += _send(orders, connector=connector, reference=reference, run=run)
-    else:
-        run.again()  # stopped at the limit, not at the end: the next run follows at once
+    sent = _in_batches(
+        lambda: _claim_batch(merchant=merchant, rules=rules, run=run),
+        lambda orders: _send(orders, connector=connector, reference=reference, run=run),
+        run=run,
+    )
     if sent:
         # A WMS that ships at once (or a sandbox) has tracking within seconds: an Automatic
         # ship confirm looks now instead of at its next poll, a minute away.
@@ -137,18 +135,30 @@ def _resolve_unknown_outcomes(
             )
 
 
+def _in_batches(
+    take: Callable[[], list[Order]], handle: Callable[[list[Order]], int], *, run: RunRecorder
+) -> int:
+    """Take and handle batches until none is left; how many orders were handled. A run
+    that stops at MAX_BATCHES, not at the end, makes itself due again at once."""
+    handled = 0
+    for _ in range(MAX_BATCHES):
+        orders = take()
+        if not orders:
+            return handled
+        handled += handle(orders)
+    run.again()
+    return handled
+
+
 def orders_make_ready(*, merchant: Merchant, run: RunRecorder) -> None:
     """For a WMS that pulls orders: check each due order and apply the rules as a delivery
     would, then mark it ready (ready_at), which is what the warehouse's system lists."""
     rules = merchant_rules_load(merchant_id=merchant.id)
-    ready = 0
-    for _ in range(MAX_BATCHES):
-        orders = _checked_batch(merchant=merchant, run=run, pulled=True)
-        if not orders:
-            break
-        ready += _make_ready(orders, rules=rules, run=run)
-    else:
-        run.again()
+    ready = _in_batches(
+        lambda: _checked_batch(merchant=merchant, run=run, pulled=True),
+        lambda orders: _make_ready(orders, rules=rules, run=run),
+        run=run,
+    )
     run.say(
         f"{ready} order(s) ready for the warehouse's system to take through the API"
         + (f"; {run.failed} held." if run.failed else ".")

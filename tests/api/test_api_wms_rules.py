@@ -19,7 +19,8 @@ from tests.api.merchant_base import MerchantApiMixin
 from tests.api.test_api_wms_loop import create_api_access_wms
 from tests.base import BaseTestCase
 from tests.objects import create_kit, create_order, create_wms, order_record, recorder
-from wms.models import ShipMethodMap, WmsConnection, WmsShipMethod
+from wms.models import WmsConnection, WmsShipMethod
+from wms.services import ship_method_map_save
 
 NEW = "/v1/merchant/orders/list/new"
 RECEIVED = "/v1/merchant/orders/received"
@@ -58,12 +59,8 @@ class PulledOrderRulesTests(MerchantApiMixin, BaseTestCase):
         }
 
     def test_the_warehouse_sees_components_wms_skus_and_the_mapped_ship_method(self) -> None:
-        ShipMethodMap.objects.create(
-            account=self.alices_account,
-            merchant=self.bobs_merchant,
-            cart=self.cart,
-            cart_code="standard",
-            wms_code="FDX-GRD",
+        ship_method_map_save(
+            cart=self.cart, cart_code="standard", wms_code="FDX-GRD", passthrough=False
         )
         order = create_order(self.cart, number=1, skus=("COOK-KIT", "mug-white"))
         OrderLine.objects.filter(order=order, sku="COOK-KIT").update(quantity=Decimal(3))

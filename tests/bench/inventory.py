@@ -13,6 +13,25 @@ from tests.bench.common import record, say, scaled, tenant
 from tests.objects import recorder
 
 
+def stock_levels(skus: int, *, changed_every: int = 0) -> list[StockLevel]:
+    """Every SKU at WH-1, WH-2 and WH-3; with changed_every, 1 in that many SKUs has one
+    more at WH-1 than before."""
+    now = datetime.now(UTC)
+    return [
+        StockLevel(
+            sku=f"SKU-{index:06}",
+            location_id=f"WH-{warehouse}",
+            location_name=f"Warehouse {warehouse}",
+            available=index % 50
+            + (changed_every and warehouse == 1 and index % changed_every == 0),
+            on_hand=index % 50 + 5,
+            updated_at=now,
+        )
+        for index in range(skus)
+        for warehouse in (1, 2, 3)
+    ]
+
+
 def run() -> None:
     skus = scaled(50_000, least=1_000)
     bench_pickup(skus)
@@ -42,23 +61,6 @@ def bench_pickup(skus: int = 50_000, pages_of: int = 10_000) -> None:
     ]
     for cart in carts:
         schedules_ensure_for_cart(cart=cart)
-    now = datetime.now(UTC)
-
-    def levels(changed_every: int = 0) -> list[StockLevel]:
-        return [
-            StockLevel(
-                sku=f"SKU-{index:06}",
-                location_id=f"WH-{warehouse}",
-                location_name=f"Warehouse {warehouse}",
-                # 1 in changed_every SKUs has one more at WH-1 than before.
-                available=index % 50
-                + (changed_every and warehouse == 1 and index % changed_every == 0),
-                on_hand=index % 50 + 5,
-                updated_at=now,
-            )
-            for index in range(skus)
-            for warehouse in (1, 2, 3)
-        ]
 
     def pickup(label: str, stock: list[StockLevel], name: str) -> None:
         ServiceSchedule.objects.filter(service=INVENTORY_UPLOAD).update(next_run_at=None)
@@ -88,11 +90,15 @@ def bench_pickup(skus: int = 50_000, pages_of: int = 10_000) -> None:
             carts=len(carts),
         )
 
-    pickup("first pickup (all new)", levels(), "inventory_pickup_first")
+    pickup("first pickup (all new)", stock_levels(skus), "inventory_pickup_first")
     carts[-1].inventory_location = Location.objects.get(merchant=merchant, wms_location_id="WH-3")
     carts[-1].save(update_fields=["inventory_location"])
-    pickup("second pickup (nothing changed)", levels(), "inventory_pickup_unchanged")
-    pickup("third pickup (1% changed at WH-1)", levels(changed_every=100), "inventory_pickup_1pct")
+    pickup("second pickup (nothing changed)", stock_levels(skus), "inventory_pickup_unchanged")
+    pickup(
+        "third pickup (1% changed at WH-1)",
+        stock_levels(skus, changed_every=100),
+        "inventory_pickup_1pct",
+    )
 
 
 def bench_upload(skus: int = 50_000, pages_of: int = 10_000) -> None:
@@ -110,21 +116,9 @@ def bench_upload(skus: int = 50_000, pages_of: int = 10_000) -> None:
     say(f"\n8. Inventory upload: {skus:,} SKUs in 3 locations to 5 sandbox carts")
     _, merchant, _ = tenant("upload")
     carts = [create_cart(merchant, prefix=f"U{number}-") for number in range(1, 6)]
-    now = datetime.now(UTC)
 
     def store(changed_every: int = 0) -> None:
-        levels = [
-            StockLevel(
-                sku=f"SKU-{index:06}",
-                location_id=f"WH-{warehouse}",
-                available=index % 50
-                + (changed_every and warehouse == 1 and index % changed_every == 0),
-                on_hand=index % 50 + 5,
-                updated_at=now,
-            )
-            for index in range(skus)
-            for warehouse in (1, 2, 3)
-        ]
+        levels = stock_levels(skus, changed_every=changed_every)
         for start in range(0, len(levels), pages_of):
             inventory_levels_store(merchant=merchant, levels=levels[start : start + pages_of])
 

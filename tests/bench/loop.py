@@ -25,7 +25,7 @@ from jobs.models import JobRun
 from orders.jobs import SHIP_CONFIRM
 from orders.models import Order, OrderStatus
 from tests.bench.common import record, say, scaled
-from tests.bench.workers import SANDBOX_SKUS, SEEDED_SKUS, Hub, Loop, SandboxLoop
+from tests.bench.workers import SANDBOX_SKUS, SEEDED_SKUS, Loop, SandboxLoop, running
 from wms.models import SandboxWmsOrder
 
 WORKERS = 2
@@ -86,20 +86,10 @@ def run() -> None:
 
 def _run_variant(variant: Variant, total: int) -> None:
     say(variant.title.format(total=total, workers=WORKERS))
-    hub, loop = Hub(), variant.new_loop(f"{variant.prefix} bench")
-    try:
-        loop.start()
-        hub.start_workers(WORKERS)
-        hub.start_beat()
-        base_url = hub.start_web()
+    loop = variant.new_loop(f"{variant.prefix} bench")
+    with running(loop, workers=WORKERS) as base_url:
         loop.store.seed_orders(total, skus=variant.skus)
         progress = _drive(variant, loop, base_url, total)
-    except Exception:
-        say(hub.worker_log_tail())
-        raise
-    finally:
-        hub.stop()
-        loop.stop()
     _report(variant, loop, progress)
 
 

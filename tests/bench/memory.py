@@ -10,7 +10,7 @@ from django.db import connection
 
 from orders.jobs import ORDER_DOWNLOAD
 from orders.models import Order
-from tests.bench.common import peak_mib, peak_reset, record, say, scaled, tenant
+from tests.bench.common import peak_mib, peak_reset, record, say, scaled, seed_orders, tenant
 from tests.objects import recorder
 
 
@@ -75,27 +75,9 @@ def bench_export(count: int) -> None:
     from orders.export import order_export_csv
 
     say(f"\n5. Memory: the CSV export of {count:,} orders (2 lines each), streamed")
-    account, merchant, cart = tenant("export")
+    account, _, cart = tenant("export")
+    seed_orders(cart, count, prefix="X-", statuses=["at_wms"])
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO orders_order (account_id, merchant_id, cart_id, source_order_id,
-                order_number, cust_ref, status, sending_canceled, partially_shipped, bill_to,
-                ship_to, ship_name, email, ship_code, ship_description, wms_ship_code, currency,
-                sub_total, order_discount, sales_tax, shipping_handling, grand_total, notes,
-                ordered_at, created_at, updated_at, error_reason, error_code, failed_sends,
-                wms_reference, raw, wms_cancel_error, cart_cancel_error)
-            SELECT %s, %s, %s, n::text, '#' || n, 'X-' || n, 'at_wms', false, false, '{}',
-                   jsonb_build_object('first_name', 'Customer', 'last_name', n::text,
-                       'address_1', n || ' Market St', 'city', 'Philadelphia', 'zip', '19107',
-                       'country', 'US'),
-                   'Customer ' || n, '', 'standard', '', 'UPS-GND', 'USD', 21, 0, 0, 0, 21, '',
-                   timestamptz '2026-01-01' + n * interval '20 seconds', now(), now(), '', '',
-                   0, 'SBX-' || n, '{}', '', ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [account.id, merchant.id, cart.id, count],
-        )
         cursor.execute(
             """
             INSERT INTO orders_orderline (account_id, merchant_id, order_id, line_number,

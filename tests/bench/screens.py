@@ -15,10 +15,14 @@ from tests.bench.common import (
     record,
     say,
     scaled,
+    seed_orders,
     summary,
     tenant,
     timed,
 )
+
+# Seven orders in turn: three confirmed, one in each open status.
+STATUS_MIX = ["new", "at_wms", "shipped", "confirmed", "confirmed", "confirmed", "error"]
 
 
 def run() -> None:
@@ -28,26 +32,9 @@ def run() -> None:
 def bench_screen(count: int) -> None:
     say(f"\n7. Screens: the orders list and the dashboard with {count:,} orders")
     setup_test_environment()  # the test client's host, and the rendered context to read keys
-    account, merchant, cart = tenant("screen")
+    account, _, cart = tenant("screen")
+    seed_orders(cart, count, prefix="B-", statuses=STATUS_MIX)
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO orders_order (account_id, merchant_id, cart_id, source_order_id,
-                order_number, cust_ref, status, sending_canceled, partially_shipped, bill_to,
-                ship_to, ship_name, email, ship_code, ship_description, wms_ship_code, currency,
-                sub_total, order_discount, sales_tax, shipping_handling, grand_total, notes,
-                ordered_at, created_at, updated_at, error_reason, error_code, failed_sends,
-                wms_reference, raw, wms_cancel_error, cart_cancel_error)
-            SELECT %s, %s, %s, n::text, '#' || n, 'B-' || n,
-                   (ARRAY['new', 'at_wms', 'shipped', 'confirmed', 'confirmed', 'confirmed',
-                          'error'])[1 + n %% 7],
-                   false, false, '{}', '{}', 'Customer ' || n, '', 'standard', '', '', 'USD',
-                   10, 0, 0, 0, 10, '', timestamptz '2026-01-01' + n * interval '20 seconds',
-                   now(), now(), '', '', 0, '', '{}', '', ''
-            FROM generate_series(1, %s) AS n
-            """,
-            [account.id, merchant.id, cart.id, count],
-        )
         # What autovacuum does on a live install: statistics, and the visibility map that
         # lets counts read the index alone.
         cursor.execute("VACUUM ANALYZE orders_order")

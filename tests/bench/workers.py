@@ -16,7 +16,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from accounts.services import merchant_create
 from carts.models import CartConnection
 from jobs.models import Frequency, ServiceSchedule
 from jobs.services import schedule_update
+from tests.bench.common import say
 from tests.emulators.threepl import ThreePLEmulator
 from tests.emulators.woocommerce import WooCommerceEmulator
 from tests.objects import create_wms, create_woocommerce_cart
@@ -173,17 +175,49 @@ def schedules_automatic(merchant: Merchant) -> None:
         schedule_update(schedule=schedule, frequency=Frequency.AUTOMATIC, daily_at=None)
 
 
-class Loop:
-    """One merchant whose WooCommerce store (emulated) sends orders to a 3PL WMS (emulated)."""
+class _StoreLoop:
+    """One merchant whose WooCommerce store (emulated) sends orders to a WMS."""
+
+    cart_prefix = "WC-"
 
     def __init__(self, name: str) -> None:
         self.store = WooCommerceEmulator()
-        self.warehouse = ThreePLEmulator()
         self.account: Account | None = None
         self.merchant: Merchant | None = None
         self.cart: CartConnection | None = None
         self.wms: WmsConnection | None = None
         self.name = name
+
+    def _tenant(self) -> None:
+        self.account = Account.objects.create(
+            name=self.name, kind=Account.Kind.FULFILLMENT, timezone="America/New_York"
+        )
+        self.merchant = merchant_create(account=self.account, name=f"{self.name} merchant")
+
+    def connect_cart(self) -> CartConnection:
+        """The cart last: a new cart's download starts at once, so orders placed before it
+        are all there for the first run."""
+        self.cart = create_woocommerce_cart(self.merchant, self.store, prefix=self.cart_prefix)
+        self._map_ship_methods()
+        schedules_automatic(self.merchant)
+        return self.cart
+
+    def _map_ship_methods(self) -> None:
+        """None by default: the cart does not reject unmapped codes."""
+
+    def cart_webhook_url(self, base_url: str) -> str:
+        return f"{base_url}/webhooks/carts/{self.cart.webhook_token}/"
+
+    def stop(self) -> None:
+        self.store.stop()
+
+
+class Loop(_StoreLoop):
+    """The WMS is the 3PL emulator, over HTTP."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.warehouse = ThreePLEmulator()
 
     def start(self) -> None:
         self.store.start()
@@ -191,10 +225,7 @@ class Loop:
         self.warehouse.add_customer(CUSTOMER_ID, "Bench merchant", skus=SEEDED_SKUS)
         for sku in SEEDED_SKUS:
             self.warehouse.add_stock(CUSTOMER_ID, FACILITY_ID, sku, on_hand=10_000_000)
-        self.account = Account.objects.create(
-            name=self.name, kind=Account.Kind.FULFILLMENT, timezone="America/New_York"
-        )
-        self.merchant = merchant_create(account=self.account, name=f"{self.name} merchant")
+        self._tenant()
         self.wms = wms_services.wms_save(
             account=self.account,
             connector_key="threepl",
@@ -207,18 +238,10 @@ class Loop:
             data={"customer_id": str(CUSTOMER_ID), "facility_id": str(FACILITY_ID)},
         )
 
-    def connect_cart(self) -> CartConnection:
-        """The cart last: a new cart's download starts at once, so orders placed before it
-        are all there for the first run."""
-        self.cart = create_woocommerce_cart(self.merchant, self.store, prefix="WC-")
+    def _map_ship_methods(self) -> None:
         ship_method_map_save(
             cart=self.cart, cart_code=SEEDED_SHIP_CODE, wms_code=UPS_GROUND, passthrough=False
         )
-        schedules_automatic(self.merchant)
-        return self.cart
-
-    def cart_webhook_url(self, base_url: str) -> str:
-        return f"{base_url}/webhooks/carts/{self.cart.webhook_token}/"
 
     def wms_webhook_url(self, base_url: str) -> str:
         return f"{base_url}/webhooks/wms/{self.wms.webhook_token}/"
@@ -231,41 +254,39 @@ class Loop:
         self.warehouse.ship(order_id, tracking_number=f"1ZBENCH{order_id:010d}", carrier="UPS")
 
     def stop(self) -> None:
-        self.store.stop()
+        super().stop()
         self.warehouse.stop()
 
 
-class SandboxLoop:
-    """One merchant whose WooCommerce store (emulated) sends orders to the hub's sandbox WMS,
-    which keeps them in the hub's own database (SandboxWmsOrder) and, with no ship delay,
-    has shipped each by the next ship confirm: no warehouse process, no request limit."""
+class SandboxLoop(_StoreLoop):
+    """The WMS is the hub's sandbox, which keeps orders in the hub's own database
+    (SandboxWmsOrder) and, with no ship delay, has shipped each by the next ship confirm:
+    no warehouse process, no request limit. "Flat Rate" reaches it unmapped; it takes any
+    code."""
 
-    def __init__(self, name: str) -> None:
-        self.store = WooCommerceEmulator()
-        self.account: Account | None = None
-        self.merchant: Merchant | None = None
-        self.cart: CartConnection | None = None
-        self.wms: WmsConnection | None = None
-        self.name = name
+    cart_prefix = "WS-"
 
     def start(self) -> None:
         self.store.start()
-        self.account = Account.objects.create(
-            name=self.name, kind=Account.Kind.FULFILLMENT, timezone="America/New_York"
-        )
-        self.merchant = merchant_create(account=self.account, name=f"{self.name} merchant")
+        self._tenant()
         # One package per order: a split would make shipment counts differ from order counts.
         self.wms = create_wms(self.account, ship_delay_seconds=0, split_percent=0)
 
-    def connect_cart(self) -> CartConnection:
-        """The cart last, as Loop.connect_cart. No ship method map: the cart does not reject
-        unmapped codes, so "Flat Rate" reaches the sandbox as it is, which takes any code."""
-        self.cart = create_woocommerce_cart(self.merchant, self.store, prefix="WS-")
-        schedules_automatic(self.merchant)
-        return self.cart
 
-    def cart_webhook_url(self, base_url: str) -> str:
-        return f"{base_url}/webhooks/carts/{self.cart.webhook_token}/"
-
-    def stop(self) -> None:
-        self.store.stop()
+@contextmanager
+def running(loop: _StoreLoop, *, workers: int) -> Iterator[str]:
+    """The loop's emulators and tenant, the workers, beat and the web server; yields the
+    hub's base URL. On a failure the workers' last log lines are printed; everything
+    started is stopped."""
+    hub = Hub()
+    try:
+        loop.start()
+        hub.start_workers(workers)
+        hub.start_beat()
+        yield hub.start_web()
+    except Exception:
+        say(hub.worker_log_tail())
+        raise
+    finally:
+        hub.stop()
+        loop.stop()
