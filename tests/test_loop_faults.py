@@ -54,7 +54,7 @@ class BrokerDropMidDeliveryTests(WorkerTestCase):
         self.broker.drop_clients()
         wait_for(
             lambda: (
-                Order.objects.filter(status=OrderStatus.AT_WMS).count() == 60
+                Order.objects.filter(delivered_at__isnull=False).count() == 60
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
                 and (
                     COPY_EXITS in self.log.read_text()
@@ -158,7 +158,7 @@ class KilledWorkerTests(WorkerTestCase):
         self.assertNotEqual(schedule.running_since, claimed_at, "the dead claim is still held")
         wait_for(
             lambda: (
-                Order.objects.filter(status=OrderStatus.AT_WMS).count() == 3
+                Order.objects.filter(delivered_at__isnull=False).count() == 3
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
             ),
             what="the new run to find the orders at the WMS",
@@ -188,7 +188,7 @@ class TaskFailingAtStartTests(WorkerTestCase):
             lambda: JobRun.objects.filter(finished_at__isnull=False).exists(),
             what="the retried task to run",
         )
-        self.assertTrue(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
+        self.assertTrue(Order.objects.filter(delivered_at__isnull=False).exists())
         run = JobRun.objects.get(service=ORDER_DELIVERY)
         self.assertEqual(run.status, JobRun.Status.SUCCESS)
         self.assertIn("attempt", run.log)

@@ -33,7 +33,7 @@ class AutomaticLoopTests(WorkerTestCase):
         wait_for(lambda: Order.objects.filter(cart=cart).exists(), what="the download")
         count = Order.objects.filter(cart=cart).count()
         wait_for(
-            lambda: Order.objects.filter(cart=cart, status=OrderStatus.AT_WMS).count() == count,
+            lambda: Order.objects.filter(cart=cart, delivered_at__isnull=False).count() == count,
             what="Automatic delivery",
         )
         delivery = JobRun.objects.filter(service=ORDER_DELIVERY).first()
@@ -60,7 +60,7 @@ class DeliveryOnceTests(WorkerTestCase):
         WmsConnection.objects.filter(id=self.wms.id).update(settings={"misbehave": knobs})
 
     def all_at_wms(self) -> bool:
-        return Order.objects.filter(cart=self.cart, status=OrderStatus.AT_WMS).count() == 2
+        return Order.objects.filter(cart=self.cart, delivered_at__isnull=False).count() == 2
 
     def test_a_wms_timeout_after_accepting_does_not_deliver_twice(self) -> None:
         self.misbehave(timeout_after_accept=[order.cust_ref for order in self.orders])
@@ -70,7 +70,7 @@ class DeliveryOnceTests(WorkerTestCase):
             what="the run that timed out",
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)
-        self.assertFalse(Order.objects.filter(status=OrderStatus.AT_WMS).exists())
+        self.assertFalse(Order.objects.filter(delivered_at__isnull=False).exists())
         self.run_now(ORDER_DELIVERY)
         wait_for(self.all_at_wms, what="the lookup to find the orders at the WMS")
         self.assertEqual(SandboxWmsOrder.objects.count(), 2)

@@ -59,7 +59,7 @@ class ApiCartLoopTests(WorkerTestCase):
         self.assertEqual(created["cust_ref"], "API-WEB-5001")
         # Storing the order triggers the merchant's delivery (Automatic): no tick, no run_now.
         wait_for(
-            lambda: Order.objects.filter(cart=cart, status=OrderStatus.AT_WMS).exists(),
+            lambda: Order.objects.filter(cart=cart, delivered_at__isnull=False).exists(),
             what="the posted order to reach the WMS",
         )
         self.assertEqual(SandboxWmsOrder.objects.count(), 1)

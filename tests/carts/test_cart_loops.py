@@ -45,7 +45,7 @@ class CartLoopWorkerTests(CartKitMixin, WorkerTestCase):
         self.assertEqual(self.post_webhook(cart, headers, body).status_code, 200)
         self.assertEqual(self.post_webhook(cart, headers, body).json().get("duplicate"), True)
         wait_for(
-            lambda: Order.objects.filter(cart=cart, status=OrderStatus.AT_WMS).exists(),
+            lambda: Order.objects.filter(cart=cart, delivered_at__isnull=False).exists(),
             what="the order to reach the WMS",
         )
         # The delivery makes ship confirm look at once: the tracking goes up on its own.

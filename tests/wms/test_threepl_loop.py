@@ -12,7 +12,7 @@ from inventory.models import InventoryLevel, Location
 from jobs.dispatcher import dispatch_tick
 from jobs.models import JobRun, ServiceSchedule
 from orders.jobs import ORDER_DELIVERY
-from orders.models import Order, OrderStatus, Shipment
+from orders.models import Order, Shipment
 from tests.emulators.threepl import ThreePLEmulator
 from tests.emulators.woocommerce import WooCommerceEmulator, line_item
 from tests.objects import create_cart, create_order, create_woocommerce_cart
@@ -51,7 +51,7 @@ class ThreePLLoopTestCase(WorkerTestCase):
 
     def at_wms(self, count: int) -> bool:
         return (
-            Order.objects.filter(status=OrderStatus.AT_WMS).count() == count
+            Order.objects.filter(delivered_at__isnull=False).count() == count
             and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
         )
 
