@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -19,9 +21,9 @@ from jobs.recorder import RunRecorder
 from jobs.services import schedules_trigger
 from orders.jobs import ORDER_DELIVERY
 from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
+from orders.rows import ORDER_EVENTS, ORDER_LINES, ORDERS
 from orders.services.cancel import cancellations_apply
-from orders.services.events import order_events_write
-from orders.upsert import cart_download_lock, orders_upsert
+from orders.upsert import cart_download_lock, orders_upsert, rows_insert
 from wms.models import ShipMethodMap
 
 ZERO = Decimal("0")
@@ -87,61 +89,85 @@ def order_page_store(
     records = _readable_records(page, run)
     rules = rules if rules is not None else cart_rules_for(cart)
     _skip_by_rules(cart, records, rules=rules, run=run)
+    # Rows straight from the records: a page is hundreds of orders, and building a model
+    # object for each order, line and event was most of its time (orders/rows.py).
     now = timezone.now()
-    orders = [_order_from_record(cart, record, now) for record in records.values()]
-    rows = orders_upsert(orders)
-    by_source = {order.source_order_id: order for order in orders}
-    new_orders, refreshed = [], []
-    for row in rows:
-        order = by_source[row.key]
-        order.id = row.id
-        (new_orders if row.inserted else refreshed).append(order)
-    if refreshed:
-        OrderLine.objects.filter(order_id__in=[order.id for order in refreshed]).delete()
+    orders = {source_id: _order_values(cart, record, now) for source_id, record in records.items()}
+    upserted = orders_upsert(ORDERS.rows(orders.values()))
+    new_ids = {row.key: row.id for row in upserted if row.inserted}
+    refreshed_ids = {row.key: row.id for row in upserted if not row.inserted}
+    if refreshed_ids:
+        OrderLine.objects.filter(order_id__in=list(refreshed_ids.values())).delete()
     lines = [
         line
-        for order in new_orders + refreshed
-        for line in _lines_from_record(order, records[order.source_order_id], rules=rules)
+        for source_id, order_id in (new_ids | refreshed_ids).items()
+        for line in _line_values(
+            account_id=cart.account_id,
+            merchant_id=cart.merchant_id,
+            order_id=order_id,
+            record=records[source_id],
+            rules=rules,
+        )
     ]
-    OrderLine.objects.bulk_create(lines)
-    filtered = sum(1 for line in lines if line.filtered)
+    rows_insert(table=ORDER_LINES, rows=ORDER_LINES.rows(lines))
+    filtered = sum(1 for line in lines if line["filtered"])
     if filtered:
         run.log("%s line(s) marked filtered by the item filter; they are not sent.", filtered)
     # Loaded after all (a filter or a date changed): no longer listed as skipped.
     SkippedOrder.objects.filter(cart_id=cart.id, source_order_id__in=list(records)).delete()
-    order_events_write(
-        [order for order in new_orders if order.status == OrderStatus.NEW],
-        from_status="",
-        to_status=OrderStatus.NEW,
-        message=f"Downloaded from {cart.label}.",
-        job_run_id=run.job_run.id,
-    )
-    order_events_write(
-        [order for order in new_orders if order.status == OrderStatus.CANCELED],
-        from_status="",
-        to_status=OrderStatus.CANCELED,
-        message=f"Downloaded from {cart.label}, already canceled there: it will not be sent.",
-        job_run_id=run.job_run.id,
-    )
-    order_events_write(
-        refreshed,
-        from_status=OrderStatus.NEW,
-        to_status=OrderStatus.NEW,
-        message="Changed in the cart before it was sent: updated.",
-        job_run_id=run.job_run.id,
-    )
+    events = _page_events(cart, orders, new_ids=new_ids, refreshed_ids=refreshed_ids, run=run)
+    rows_insert(table=ORDER_EVENTS, rows=ORDER_EVENTS.rows(events))
     cancellations_apply(cart, [r for r in records.values() if r.canceled], run)
     _remember_ship_codes(cart, records.values())
     if page.cursor:
         CartConnection.objects.filter(id=cart.id).update(cursor=page.cursor)
-    if any(order.status == OrderStatus.NEW for order in new_orders) or refreshed:
+    new_to_send = any(orders[source_id]["status"] == OrderStatus.NEW for source_id in new_ids)
+    if new_to_send or refreshed_ids:
         schedules_trigger(service=ORDER_DELIVERY, merchant_id=cart.merchant_id)
-    if any(order.status == OrderStatus.NEW for order in new_orders):
+    if new_to_send:
         _other_inventory_uploads_due(cart)
-    for order in new_orders:
-        run.log("Order %s downloaded (%s).", order.order_number, order.cust_ref)
-    run.count(ok=len(new_orders) + len(refreshed))
-    return len(new_orders), len(refreshed)
+    for source_id in new_ids:
+        run.log(
+            "Order %s downloaded (%s).",
+            orders[source_id]["order_number"],
+            orders[source_id]["cust_ref"],
+        )
+    run.count(ok=len(new_ids) + len(refreshed_ids))
+    return len(new_ids), len(refreshed_ids)
+
+
+def _page_events(
+    cart: CartConnection,
+    orders: dict[str, dict[str, Any]],
+    *,
+    new_ids: dict[str, int],
+    refreshed_ids: dict[str, int],
+    run: RunRecorder,
+) -> list[dict[str, Any]]:
+    """The event of each order the page inserted or refreshed, all written at once."""
+    messages = {
+        ("", OrderStatus.NEW): f"Downloaded from {cart.label}.",
+        ("", OrderStatus.CANCELED): (
+            f"Downloaded from {cart.label}, already canceled there: it will not be sent."
+        ),
+        (OrderStatus.NEW, OrderStatus.NEW): "Changed in the cart before it was sent: updated.",
+    }
+    changes = [
+        ("", orders[source_id]["status"], order_id) for source_id, order_id in new_ids.items()
+    ]
+    changes += [(OrderStatus.NEW, OrderStatus.NEW, order_id) for order_id in refreshed_ids.values()]
+    return [
+        {
+            "account_id": cart.account_id,
+            "merchant_id": cart.merchant_id,
+            "order_id": order_id,
+            "from_status": from_status,
+            "to_status": to_status,
+            "message": messages[from_status, to_status],
+            "job_run_id": run.job_run.id,
+        }
+        for from_status, to_status, order_id in changes
+    ]
 
 
 def _other_inventory_uploads_due(cart: CartConnection) -> None:
@@ -177,19 +203,23 @@ def _skip_by_rules(
     cart: CartConnection, records: dict[str, OrderRecord], *, rules: CartRules, run: RunRecorder
 ) -> None:
     """Take the orders the rules refuse out of `records` and list them as skipped."""
+    refused = {
+        source_id: skip
+        for source_id, record in records.items()
+        if (skip := rules.skip_for(record)) is not None
+    }
+    if not refused:  # the usual page: nothing to look up
+        return
     loaded = set(
-        Order.objects.filter(cart_id=cart.id, source_order_id__in=list(records)).values_list(
+        Order.objects.filter(cart_id=cart.id, source_order_id__in=list(refused)).values_list(
             "source_order_id", flat=True
         )
     )
     now = timezone.now()
-    for source_id, record in list(records.items()):
+    for source_id, skip in refused.items():
         if source_id in loaded:
             continue
-        skip = rules.skip_for(record)
-        if skip is None:
-            continue
-        del records[source_id]
+        record = records.pop(source_id)
         _skipped_order_save(cart, record, skip, now=now)
         run.log("Order %s skipped: %s", record.order_number or source_id, skip.reason)
         run.count(skipped=1)
@@ -245,7 +275,8 @@ def cust_ref_for(cart: CartConnection, source_order_id: str) -> str:
     return f"{cart.reference_prefix}{source_order_id}"[:40]
 
 
-def _order_from_record(cart: CartConnection, record: OrderRecord, now) -> Order:  # type: ignore[no-untyped-def]
+def _order_values(cart: CartConnection, record: OrderRecord, now: datetime) -> dict[str, Any]:
+    """The new order's fields, by attribute name, from the cart's record."""
     sub_total = record.sub_total
     if sub_total is None:
         sub_total = sum((line.extended_amount for line in record.lines), ZERO)
@@ -254,60 +285,85 @@ def _order_from_record(cart: CartConnection, record: OrderRecord, now) -> Order:
         grand_total = (
             sub_total + record.sales_tax + record.shipping_handling - record.order_discount
         )
-    return Order(
-        account_id=cart.account_id,
-        merchant_id=cart.merchant_id,
-        cart_id=cart.id,
-        source_order_id=record.source_order_id,
-        order_number=record.order_number or record.source_order_id,
-        cust_ref=cust_ref_for(cart, record.source_order_id),
-        status=OrderStatus.CANCELED if record.canceled else OrderStatus.NEW,
-        canceled_in_cart_at=now if record.canceled else None,
-        bill_to=record.bill_to.as_dict(),
-        ship_to=record.ship_to.as_dict(),
-        ship_name=record.ship_to.name[:200],
-        email=(record.ship_to.email or record.bill_to.email)[:254],
-        ship_code=record.ship_code[:200],
-        ship_description=record.ship_description[:200],
-        currency=(record.currency or "USD")[:3],
-        sub_total=sub_total,
-        order_discount=record.order_discount,
-        sales_tax=record.sales_tax,
-        shipping_handling=record.shipping_handling,
-        grand_total=grand_total,
-        notes=record.notes,
-        ordered_at=record.ordered_at,
-        source_updated_at=_changed_at(record),
-        created_at=now,
-        updated_at=now,
-        raw=record.raw,
-    )
+    return {
+        "account_id": cart.account_id,
+        "merchant_id": cart.merchant_id,
+        "cart_id": cart.id,
+        "source_order_id": record.source_order_id,
+        "order_number": record.order_number or record.source_order_id,
+        "cust_ref": cust_ref_for(cart, record.source_order_id),
+        "status": OrderStatus.CANCELED if record.canceled else OrderStatus.NEW,
+        "canceled_in_cart_at": now if record.canceled else None,
+        "bill_to": record.bill_to.as_dict(),
+        "ship_to": record.ship_to.as_dict(),
+        "ship_name": record.ship_to.name[:200],
+        "email": (record.ship_to.email or record.bill_to.email)[:254],
+        "ship_code": record.ship_code[:200],
+        "ship_description": record.ship_description[:200],
+        "currency": (record.currency or "USD")[:3],
+        "sub_total": sub_total,
+        "order_discount": record.order_discount,
+        "sales_tax": record.sales_tax,
+        "shipping_handling": record.shipping_handling,
+        "grand_total": grand_total,
+        "notes": record.notes,
+        "ordered_at": record.ordered_at,
+        "source_updated_at": _changed_at(record),
+        "created_at": now,
+        "updated_at": now,
+        "raw": record.raw,
+    }
+
+
+def _line_values(
+    *,
+    account_id: int,
+    merchant_id: int,
+    order_id: int,
+    record: OrderRecord,
+    rules: CartRules | None = None,
+) -> list[dict[str, Any]]:
+    """The order's lines' fields, by attribute name, from the cart's record."""
+    filtered = rules.lines_kept_filtered(record) if rules else [False] * len(record.lines)
+    return [
+        {
+            "account_id": account_id,
+            "merchant_id": merchant_id,
+            "order_id": order_id,
+            "line_number": number,
+            "source_line_id": line.source_line_id[:100],
+            "sku": line.sku[:200],
+            "wms_sku": line.sku[:200],
+            "description": line.description[:500],
+            "quantity": line.quantity,
+            "price": line.price,
+            "discount": line.discount,
+            "addl_discount": line.addl_discount,
+            "tax": line.tax,
+            "extended_amount": line.extended_amount,
+            "filtered": filtered[number - 1],
+        }
+        for number, line in enumerate(record.lines, start=1)
+    ]
+
+
+# The same values as model objects: the ingest benchmark's bulk-INSERT floor
+# (tests/bench/ingest.py) is built from them, so it measures what the service writes.
+def _order_from_record(cart: CartConnection, record: OrderRecord, now: datetime) -> Order:
+    return Order(**_order_values(cart, record, now))
 
 
 def _lines_from_record(
     order: Order, record: OrderRecord, *, rules: CartRules | None = None
 ) -> list[OrderLine]:
-    filtered = rules.lines_kept_filtered(record) if rules else [False] * len(record.lines)
-    return [
-        OrderLine(
-            account_id=order.account_id,
-            merchant_id=order.merchant_id,
-            order_id=order.id,
-            line_number=number,
-            source_line_id=line.source_line_id[:100],
-            sku=line.sku[:200],
-            wms_sku=line.sku[:200],
-            description=line.description[:500],
-            quantity=line.quantity,
-            price=line.price,
-            discount=line.discount,
-            addl_discount=line.addl_discount,
-            tax=line.tax,
-            extended_amount=line.extended_amount,
-            filtered=filtered[number - 1],
-        )
-        for number, line in enumerate(record.lines, start=1)
-    ]
+    lines = _line_values(
+        account_id=order.account_id,
+        merchant_id=order.merchant_id,
+        order_id=order.id,
+        record=record,
+        rules=rules,
+    )
+    return [OrderLine(**line) for line in lines]
 
 
 def _remember_ship_codes(cart: CartConnection, records) -> None:  # type: ignore[no-untyped-def]

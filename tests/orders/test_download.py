@@ -6,11 +6,10 @@ import threading
 from decimal import Decimal
 
 from django.db import connection, connections
-from django.test import TestCase, TransactionTestCase
+from django.test import TransactionTestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.models import Account, Merchant
 from carts.models import CartConnection
 from integration_manager.connector_errors import RecordError
 from integration_manager.records import OrderPage
@@ -18,7 +17,6 @@ from jobs.models import Frequency, ServiceSchedule
 from orders.jobs import ORDER_DELIVERY, ORDER_DOWNLOAD
 from orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from orders.services.download import order_page_store, orders_download
-from orders.upsert import orders_upsert
 from tests.base import BaseTestCase, TenantsMixin
 from tests.objects import create_cart, order_record, recorder
 from wms.models import ShipMethodMap
@@ -146,7 +144,53 @@ class DownloadTests(BaseTestCase):
         with CaptureQueriesContext(connection) as large:
             self.store(*[order_record(n, skus=("A", "B")) for n in range(100, 350)])
         self.assertEqual(len(small.captured_queries), len(large.captured_queries))
+        self.assertLessEqual(len(large.captured_queries), 15)
         self.assertEqual(Order.objects.count(), 260)
+
+    def test_it_writes_one_event_per_order_with_its_reason(self) -> None:
+        self.store(order_record(1001))
+        _, run = self.store(
+            order_record(1001, minutes=2), order_record(1002), order_record(1003, canceled=True)
+        )
+        events = {
+            event.order.source_order_id: (event.from_status, event.to_status, event.message)
+            for event in OrderEvent.objects.filter(job_run=run.job_run)
+        }
+        label = self.cart.label
+        self.assertEqual(
+            events,
+            {
+                "1001": ("new", "new", "Changed in the cart before it was sent: updated."),
+                "1002": ("", "new", f"Downloaded from {label}."),
+                "1003": (
+                    "",
+                    "canceled",
+                    f"Downloaded from {label}, already canceled there: it will not be sent.",
+                ),
+            },
+        )
+
+    def test_refreshes_and_cancels_cost_the_same_queries_whatever_the_page_size(self) -> None:
+        def mixed(numbers: range) -> list:  # type: ignore[type-arg]
+            return [
+                record
+                for n in numbers
+                for record in (
+                    order_record(n, minutes=2, skus=("A", "B")),  # refreshed, new lines
+                    order_record(n + 1, minutes=2, canceled=True),  # canceled before sending
+                    order_record(n + 2, canceled=True),  # new, already canceled
+                    order_record(n + 3, ship_code=f"code-{n}"),  # new, a new ship code
+                )
+            ]
+
+        counts = []
+        for numbers in (range(1, 5, 4), range(101, 181, 4)):
+            self.store(*[order_record(m) for n in numbers for m in (n, n + 1)])
+            with CaptureQueriesContext(connection) as queries:
+                (inserted, updated), _ = self.store(*mixed(numbers))
+            self.assertEqual((inserted, updated), (2 * len(numbers), 2 * len(numbers)))
+            counts.append(len(queries.captured_queries))
+        self.assertEqual(counts[0], counts[1])
 
     def test_the_sandbox_cart_downloads_through_the_service(self) -> None:
         cart = create_cart(self.other_merchant, prefix="SB-", settings={"orders_per_minute": 10})
@@ -157,39 +201,6 @@ class DownloadTests(BaseTestCase):
         orders_download(cart=CartConnection.objects.get(id=cart.id), run=run)  # overlapping window
         self.assertEqual(Order.objects.filter(cart=cart).count(), count)
         self.assertTrue(CartConnection.objects.get(id=cart.id).cursor)
-
-
-class SqliteUpsertTests(TestCase):
-    """The same upsert on the embedded mode's database."""
-
-    databases = {"default", "sqlite"}
-
-    def test_inserted_refreshed_and_left_alone_on_sqlite(self) -> None:
-        from orders.services.download import _order_from_record
-
-        account = Account.objects.using("sqlite").create(name="Embedded", kind="fulfillment")
-        merchant = Merchant.objects.using("sqlite").create(account=account, name="Solo")
-        cart = CartConnection.objects.using("sqlite").create(
-            account=account,
-            merchant=merchant,
-            connector_key="sandbox",
-            label="s",
-            order_source="s",
-            reference_prefix="S-",
-        )
-
-        def upsert(*records):  # type: ignore[no-untyped-def]
-            orders = [_order_from_record(cart, record, record.updated_at) for record in records]
-            return {row.key: row.inserted for row in orders_upsert(orders, using="sqlite")}
-
-        self.assertEqual(upsert(order_record(1), order_record(2)), {"1": True, "2": True})
-        self.assertEqual(upsert(order_record(1), order_record(2)), {})  # unchanged: left alone
-        self.assertEqual(
-            upsert(order_record(1, minutes=5), order_record(3)), {"1": False, "3": True}
-        )
-        Order.objects.using("sqlite").filter(source_order_id="2").update(status="at_wms")
-        self.assertEqual(upsert(order_record(2, minutes=9)), {})  # past new: never overwritten
-        self.assertEqual(Order.objects.using("sqlite").count(), 3)
 
 
 class ConcurrentDownloadTests(TenantsMixin, TransactionTestCase):
