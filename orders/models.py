@@ -331,3 +331,60 @@ class ShipmentLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sku} × {self.quantity}"
+
+
+class OrderStatusCount(models.Model):
+    """Orders per (account, merchant, status), as of the last fold of the deltas below.
+
+    The dashboard's open counts come from here plus the deltas not folded yet, so they cost
+    the same at any number of orders (orders/status_counts.py). Only that fold writes it.
+    """
+
+    tenant_merchant_field = "merchant"
+
+    # The unique constraint's leading column serves the account-scoped reads.
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+", db_index=False)
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    status = models.CharField(max_length=12, choices=OrderStatus.choices)
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "merchant", "status"], name="order_status_count_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.count}"
+
+
+class OrderStatusCountDelta(models.Model):
+    """A change to OrderStatusCount, appended by the database's triggers on orders_order
+    (migration 0009) and folded into it by a dispatcher chore.
+
+    Appended, never updated: two transactions changing orders of one merchant each add
+    their own rows and never wait for each other on a shared counter row. No foreign key
+    constraints: deleting a merchant deletes its orders, whose triggers append deltas after
+    Django has deleted the merchant's rows here; the fold drops those orphans.
+    """
+
+    tenant_merchant_field = "merchant"
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    status = models.CharField(max_length=12, choices=OrderStatus.choices)
+    delta = models.IntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.status}: {self.delta:+d}"
