@@ -109,6 +109,8 @@ class JobRun(models.Model):
         MANUAL = "manual", "Manual"
         CLEANUP = "cleanup", "Cleanup"
         WEBHOOK = "webhook", "Webhook"
+        # Started by another run of the same schedule to share its backlog.
+        HELPER = "helper", "Helper"
 
     class Status(models.TextChoices):
         RUNNING = "running", "Running"

@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 # The first half of every run lock's key, "jobs"; downloads use "ords" (orders/upsert.py).
 RUN_LOCK = 0x6A6F6273
+# A helper run's lock ("help"), keyed by its JobRun: held while the helper's process lives.
+HELPER_LOCK = 0x68656C70
+_LOCK_FILES = {RUN_LOCK: "schedule", HELPER_LOCK: "helper"}
 # The server notices a silent peer after idle + interval × count seconds.
 KEEPALIVE = {
     "keepalives": 1,
@@ -82,11 +85,15 @@ def _lock_folder() -> Path:
 
 
 class RunLock:
-    """One schedule's lock, held (or not) by this process."""
+    """One schedule's lock (or, under HELPER_LOCK, one helper run's), held or not by this
+    process."""
 
-    def __init__(self, schedule_id: int, *, using: str = DEFAULT_DB_ALIAS) -> None:
+    def __init__(
+        self, schedule_id: int, *, using: str = DEFAULT_DB_ALIAS, namespace: int = RUN_LOCK
+    ) -> None:
         self.schedule_id = schedule_id
         self.using = using
+        self.namespace = namespace
         self.held = False
         self._session: Any = None
         self._file: int | None = None
@@ -101,7 +108,7 @@ class RunLock:
             self._session = _connect(self.using)
             self.held = self._try(self._session)
         else:
-            path = _lock_folder() / f"schedule-{self.schedule_id}.lock"
+            path = _lock_folder() / f"{_LOCK_FILES[self.namespace]}-{self.schedule_id}.lock"
             self._file = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -114,7 +121,9 @@ class RunLock:
 
     def _try(self, session: Any) -> bool:
         with session.cursor() as cursor:
-            cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [RUN_LOCK, self.schedule_id])
+            cursor.execute(
+                "SELECT pg_try_advisory_lock(%s, %s)", [self.namespace, self.schedule_id]
+            )
             return bool(cursor.fetchone()[0])
 
     def still_held(self) -> bool:
@@ -141,7 +150,9 @@ class RunLock:
             # only once its backend has exited, and a run that follows at once (a drain, a
             # nudge) would meanwhile find the lock taken and exit without running.
             with contextlib.suppress(psycopg2.Error), self._session.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [RUN_LOCK, self.schedule_id])
+                cursor.execute(
+                    "SELECT pg_advisory_unlock(%s, %s)", [self.namespace, self.schedule_id]
+                )
         self.held = False
         self._close_session()
         if self._file is not None:
@@ -157,9 +168,11 @@ class RunLock:
 
 
 @contextmanager
-def run_lock(schedule_id: int, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[RunLock]:
+def run_lock(
+    schedule_id: int, *, using: str = DEFAULT_DB_ALIAS, namespace: int = RUN_LOCK
+) -> Iterator[RunLock]:
     """Hold a schedule's run lock for the block; `lock.held` says whether it was free."""
-    lock = RunLock(schedule_id, using=using)
+    lock = RunLock(schedule_id, using=using, namespace=namespace)
     try:
         lock.acquire()
         yield lock
@@ -169,7 +182,7 @@ def run_lock(schedule_id: int, *, using: str = DEFAULT_DB_ALIAS) -> Iterator[Run
 
 @contextmanager
 def schedules_unowned(
-    schedule_ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS
+    schedule_ids: Iterable[int], *, using: str = DEFAULT_DB_ALIAS, namespace: int = RUN_LOCK
 ) -> Iterator[set[int]]:
     """Lock the schedules among these that no live run owns, and yield their ids; a run that
     starts meanwhile finds them taken. The locks go when the block ends."""
@@ -184,7 +197,7 @@ def schedules_unowned(
                 cursor.execute(
                     "SELECT id FROM unnest(%s::bigint[]) AS candidate(id) "
                     "WHERE pg_try_advisory_lock(%s, id::int)",
-                    [ids, RUN_LOCK],
+                    [ids, namespace],
                 )
                 free = {row[0] for row in cursor.fetchall()}
             yield free
@@ -195,7 +208,7 @@ def schedules_unowned(
                 cursor.execute("SELECT pg_advisory_unlock_all()")
             session.close()
         return
-    locks = [RunLock(schedule_id, using=using) for schedule_id in ids]
+    locks = [RunLock(schedule_id, using=using, namespace=namespace) for schedule_id in ids]
     try:
         yield {lock.schedule_id for lock in locks if lock.acquire()}
     finally:

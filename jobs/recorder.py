@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -30,6 +31,8 @@ class RunRecorder:
     lock: RunLock | None = None
     # Set by a service that stopped at its batch limit: the runner makes it due again.
     more_waiting: bool = False
+    # Set by the runner: sends this many helper runs and says how many the broker took.
+    helpers_send: Callable[[int], int] | None = None
 
     def log(self, message: str, *args: object) -> None:
         """Add a line to the run's log (shown on the job run page); secrets are redacted."""
@@ -58,6 +61,17 @@ class RunRecorder:
     def again(self) -> None:
         """This run stopped at its batch limit: run the service again right after it."""
         self.more_waiting = True
+
+    def share(self, helpers: int) -> int:
+        """Ask for helper runs to take part of a large backlog on other workers (the
+        service's ServiceSpec.helper); returns how many were sent. Best effort: this run
+        goes on with the backlog either way."""
+        if self.helpers_send is None or helpers <= 0:
+            return 0
+        sent = self.helpers_send(helpers)
+        if sent:
+            self.log("%s helper run(s) asked to share the backlog on other workers.", sent)
+        return sent
 
     def say(self, message: str) -> None:
         """The one-line summary shown in lists ("12 orders downloaded, 1 skipped")."""

@@ -31,6 +31,8 @@ class ServiceSpec:
     day). position orders the services on the screens.
     run does the work and records counts on the recorder; on_error and on_success let the
     owning app say what the outcome means for its connection (last error, pause, alerts).
+    helper: the work of a helper run, when a run shares a large backlog (RunRecorder.share):
+    it takes records from the same queue as the run, each claimed so no two take one.
     """
 
     name: str
@@ -44,6 +46,7 @@ class ServiceSpec:
     position: int = 0
     on_error: Callable[[ServiceSchedule, Exception], None] | None = None
     on_success: Callable[[ServiceSchedule], None] | None = None
+    helper: Callable[[ServiceSchedule, RunRecorder], None] | None = None
 
 
 def service_maker(

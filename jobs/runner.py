@@ -12,7 +12,14 @@ from django.utils import timezone
 
 from integration_manager.connector_errors import ConnectorError, RateLimited
 from jobs.models import JobRun, ServiceSchedule
-from jobs.ownership import OwnershipLost, RunInterrupted, RunLock, run_lock
+from jobs.ownership import (
+    HELPER_LOCK,
+    OwnershipLost,
+    RunInterrupted,
+    RunLock,
+    run_lock,
+    schedules_unowned,
+)
 from jobs.recorder import RunRecorder
 from jobs.registry import service_spec
 from jobs.schedules import backoff
@@ -77,7 +84,7 @@ def _run_owned(
             )
             return interrupted
         job_run = job_run_create(schedule, trigger=trigger)
-    recorder = RunRecorder(job_run, lock=lock)
+    recorder = RunRecorder(job_run, lock=lock, helpers_send=_helpers_sender(schedule, job_run))
     if interrupted is not None:
         recorder.log(
             "The run before this one (#%s) stopped with its worker; this one goes on.",
@@ -165,8 +172,11 @@ def schedule_interrupted(
     worker is not the service's fault), then the back-off, so a run that kills its worker
     every time does not loop.
     """
+    helpers_close_dead(schedule, now=now)
     dead = list(
-        JobRun.objects.filter(schedule=schedule, status=JobRun.Status.RUNNING).order_by("id")
+        JobRun.objects.filter(schedule=schedule, status=JobRun.Status.RUNNING)
+        .exclude(trigger=JobRun.Trigger.HELPER)  # a helper's life is its own lock's
+        .order_by("id")
     )
     if not dead:
         return None, timedelta(0)
@@ -176,6 +186,85 @@ def schedule_interrupted(
     failures_before = schedule_failure_count(schedule, message=INTERRUPTED)
     logger.warning("schedule %s: run %s stopped with its worker", schedule.id, dead[-1].id)
     return JobRun.objects.get(id=dead[-1].id), backoff(failures_before)
+
+
+# A helper run takes its lock right after its JobRun is written; one younger than this may
+# not hold it yet.
+HELPER_LOCK_GRACE = timedelta(minutes=1)
+
+
+def helper_lock_key(job_run_id: int) -> int:
+    """An advisory lock's second key is a 32-bit integer."""
+    return job_run_id % 2**31
+
+
+def helpers_close_dead(schedule: ServiceSchedule, *, now: datetime) -> int:
+    """Close, as failed, the helper runs of this schedule whose process died (their lock is
+    free); returns how many."""
+    running = JobRun.objects.filter(
+        schedule=schedule,
+        status=JobRun.Status.RUNNING,
+        trigger=JobRun.Trigger.HELPER,
+        started_at__lt=now - HELPER_LOCK_GRACE,
+    ).values_list("id", flat=True)
+    if not running:
+        return 0
+    keys = {helper_lock_key(run_id): run_id for run_id in running}
+    with schedules_unowned(keys, namespace=HELPER_LOCK) as free:
+        dead = [keys[key] for key in free]
+        JobRun.objects.filter(id__in=dead, status=JobRun.Status.RUNNING).update(
+            status=JobRun.Status.FAILED, finished_at=now, message=INTERRUPTED
+        )
+    return len(dead)
+
+
+def _helpers_sender(schedule: ServiceSchedule, job_run: JobRun):  # type: ignore[no-untyped-def]
+    def send(count: int) -> int:
+        from jobs.broker import task_send
+        from jobs.tasks import help_schedule_task  # tasks import the runner
+
+        kwargs = {"schedule_id": schedule.id, "leader_run_id": job_run.id}
+        return sum(task_send(help_schedule_task, kwargs=kwargs, quick=True) for _ in range(count))
+
+    return send
+
+
+def schedule_help(*, schedule_id: int, leader_run_id: int) -> JobRun | None:
+    """A helper run: part of a backlog another run of the schedule shared (RunRecorder.share).
+
+    It needs no claim of the schedule: its service claims each record it takes, so helpers
+    and the run never take the same one. Its failures are the run's to count (the run meets
+    the same cart), so they only end this JobRun.
+    """
+    schedule = (
+        ServiceSchedule.objects.select_related("account", "merchant", "cart")
+        .filter(id=schedule_id, enabled=True)
+        .first()
+    )
+    spec = service_spec(schedule.service) if schedule is not None else None
+    if schedule is None or spec is None or spec.helper is None:
+        return None
+    job_run = job_run_create(schedule, trigger=JobRun.Trigger.HELPER)
+    with run_lock(helper_lock_key(job_run.id), namespace=HELPER_LOCK):
+        recorder = RunRecorder(job_run)
+        recorder.log("Helps run #%s with its backlog.", leader_run_id)
+        failed = False
+        try:
+            spec.helper(schedule, recorder)
+        except ConnectorError as failure:
+            failed = True
+            recorder.log("Stopped: %s", failure)
+            recorder.say(str(failure))
+        except Exception as unexpected:  # recorded like a run's, never raised to Celery
+            failed = True
+            logger.exception("helper run %s failed unexpectedly", job_run.id)
+            recorder.log(
+                "Stopped by an unexpected error (%s); it is logged for the administrator.",
+                type(unexpected).__name__,
+            )
+            recorder.say("The helper stopped on an unexpected error; the run goes on.")
+        _finish(job_run, recorder, failed=failed)
+    return job_run
 
 
 def job_run_create(schedule: ServiceSchedule, *, trigger: str, **fields: object) -> JobRun:

@@ -43,3 +43,19 @@ def run_schedule_task(self: Task, *, schedule_id: int, claimed_at: str, trigger:
         trigger=trigger,
         attempt=self.request.retries + 1,
     )
+
+
+@shared_task(
+    name="jobs.help_schedule",
+    ignore_result=True,
+    autoretry_for=DATABASE_AWAY,
+    retry_backoff=1,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def help_schedule_task(*, schedule_id: int, leader_run_id: int) -> None:
+    """A helper run sharing a schedule's backlog. Safe to run twice, or not at all: it
+    claims each record it takes, and the run it helps drains the backlog without it."""
+    from jobs.runner import schedule_help
+
+    schedule_help(schedule_id=schedule_id, leader_run_id=leader_run_id)

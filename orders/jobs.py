@@ -19,7 +19,7 @@ def order_services() -> list[ServiceSpec]:
     from orders.services.delivery import orders_deliver
     from orders.services.download import orders_download
     from orders.services.ship_confirm import shipments_fetch
-    from orders.services.shipment_upload import shipments_upload
+    from orders.services.shipment_upload import shipments_upload, shipments_upload_help
 
     return [
         cart_service(
@@ -52,5 +52,7 @@ def order_services() -> list[ServiceSpec]:
             label="Shipment upload",
             default_frequency=Frequency.AUTOMATIC,
             position=20,
+            # A large backlog is shared with helper runs on other workers.
+            helper=lambda schedule, run: shipments_upload_help(cart=schedule.cart, run=run),
         ),
     ]

@@ -294,7 +294,12 @@ class Shipment(models.Model):
     upload_error = models.TextField(blank=True, default="")
     upload_attempts = models.PositiveIntegerField(default=0)
     upload_not_before = models.DateTimeField(null=True, blank=True)
+    # Set when an attempt to send it begins; still set after an attempt without a clear
+    # outcome, so the next one asks the cart first.
     upload_started_at = models.DateTimeField(null=True, blank=True)
+    # Taken by an upload run or helper (orders/services/shipment_upload.py) and renewed
+    # before each send: nobody else takes it until this is UPLOAD_CLAIM_LEASE old.
+    upload_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["shipped_at", "id"]

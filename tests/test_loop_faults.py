@@ -112,25 +112,44 @@ class BrokerDropMidUploadTests(WorkerTestCase):
 
 
 class DrainTests(WorkerTestCase):
-    """A service that stops at its batch limit makes itself due again, on any frequency."""
+    """A service that stops at its batch limit makes itself due again, on any frequency; a
+    large upload is shared with helper runs on the other worker process."""
 
     concurrency = 2
 
-    def test_more_shipments_than_one_batch_all_reach_the_cart_in_one_go(self) -> None:
+    def test_more_shipments_than_one_batch_all_reach_the_cart_once_shared_by_helpers(
+        self,
+    ) -> None:
+        emulator = WooCommerceEmulator()
+        emulator.start()
+        self.addCleanup(emulator.stop)
         create_wms(self.alices_account)
-        cart = create_cart(self.bobs_merchant, prefix="DR-")
+        cart = create_woocommerce_cart(self.bobs_merchant, emulator, prefix="DR-")
         count = SHIPMENT_BATCH * 2 + 50
         for number in range(1, count + 1):
-            order = create_order(cart, number=number, status=OrderStatus.SHIPPED)
+            source = emulator.add_order(line_items=[line_item("TENT-2P-GRN", 1, "189.00")])
+            order = create_order(cart, number=source["id"], status=OrderStatus.SHIPPED)
             create_shipment(order, ref=f"S-{number}", tracking=f"1Z{number:016d}")
         self.run_now(SHIPMENT_UPLOAD, cart=cart)
         wait_for(
-            lambda: Order.objects.filter(status=OrderStatus.CONFIRMED).count() == count,
+            lambda: (
+                Order.objects.filter(status=OrderStatus.CONFIRMED).count() == count
+                and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+            ),
             what="every shipment to reach the cart without a tick",
-            timeout=90,
+            timeout=120,
         )
-        runs = JobRun.objects.filter(service=SHIPMENT_UPLOAD).order_by("id")
-        self.assertEqual([run.records_ok for run in runs], [SHIPMENT_BATCH, SHIPMENT_BATCH, 50])
+        sent = [
+            len(emulator.trackings(int(order.source_order_id))) for order in Order.objects.all()
+        ]
+        self.assertEqual(sent, [1] * count, "a shipment reached the cart twice, or never")
+        runs = JobRun.objects.filter(service=SHIPMENT_UPLOAD)
+        self.assertEqual(sum(run.records_ok for run in runs), count)
+        helped = [run for run in runs if run.trigger == JobRun.Trigger.HELPER]
+        self.assertTrue(any(run.records_ok for run in helped), "no helper took a share")
+        self.assertEqual({run.status for run in runs}, {JobRun.Status.SUCCESS})
+        schedule = ServiceSchedule.objects.get(cart=cart, service=SHIPMENT_UPLOAD)
+        self.assertIsNone(schedule.running_since)
 
 
 class KilledWorkerTests(WorkerTestCase):

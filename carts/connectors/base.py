@@ -60,8 +60,14 @@ class CartConnector(Connector):
     def fetch_orders(self, cursor: str | None) -> Iterator[OrderPage]:
         """Orders created or changed since the cursor (None: the first download)."""
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
-        """Send one shipment with its tracking; return the cart's id for what was created."""
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
+        """Send one shipment with its tracking; return the cart's id for what was created.
+
+        first_attempt: the hub has never begun sending this shipment, so no earlier attempt
+        can have left part of it in the cart; a connector may skip looking for one.
+        """
         raise self.unsupported("upload shipments")
 
     def find_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str | None:

@@ -192,7 +192,9 @@ class SandboxCartConnector(CartConnector):
             raw={"id": source_id, "generated": True},
         )
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
         self._check_key()
         if not shipment.tracking_number:
             raise RecordError(

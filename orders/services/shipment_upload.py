@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from alerts.services import alert_key, alerts_raise
 from carts.connectors.base import UPLOAD_SHIPMENT
 from carts.connectors.registry import cart_connector_for
 from carts.models import CartConnection
-from integration_manager.connector_errors import AuthError, RateLimited, RecordError, TransientError
+from integration_manager.connector_errors import AuthError, RateLimited, RecordError
 from integration_manager.records import (
     ShipmentLineRecord,
     ShipmentRecord,
@@ -27,16 +28,36 @@ from inventory.rules import kits_complete
 from jobs.recorder import RunRecorder
 from orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentLine
 from orders.services.cart_cancel import cart_cancels_send
-from orders.services.events import order_event_write
+from orders.services.events import order_events_write
 from wms.carriers import cart_carrier_for, cart_carriers_load
 
+# A run (or helper) sends this many, then yields: the run is due again at once.
 BATCH_SIZE = 200
+# Shipments taken from the queue at a time, and recorded as sent together.
+CLAIM_CHUNK = 25
+# A claim nobody renewed for this long belongs to a process that died: others may take it.
+# Longer than one shipment's sends can last (a few HTTP calls, each within its timeout).
+UPLOAD_CLAIM_LEASE = timedelta(minutes=5)
+# A backlog of more than two chunks is shared with helper runs on other workers.
+SHARE_EACH = 2 * CLAIM_CHUNK
+MAX_HELPERS = 3
 # A shipment the cart refuses is tried again later, this many times, then needs a person.
 MAX_ATTEMPTS = 6
 RETRY_BASE = timedelta(minutes=10)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A shipment the cart has now, waiting to be recorded with the rest of its chunk."""
+
+    shipment: Shipment
+    reference: str
+    note: str = ""
+
+
 def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
+    """Send the cart's waiting shipments; a large backlog is shared with helper runs, each
+    taking chunks from the same queue (shipments_upload_help)."""
     connector = cart_connector_for(cart)
     cart_cancels_send(cart=cart, connector=connector, run=run)
     if not connector.supports(UPLOAD_SHIPMENT):
@@ -45,24 +66,124 @@ def shipments_upload(*, cart: CartConnection, run: RunRecorder) -> None:
             "the API and confirms them."
         )
         return
-    now = timezone.now()
-    pending = list(
-        Shipment.objects.filter(cart=cart, uploaded_at=None)
-        .filter(Q(upload_not_before__isnull=True) | Q(upload_not_before__lte=now))
-        .select_related("order")
-        .prefetch_related("lines__order_line", "order__lines")
-        .order_by("id")[:BATCH_SIZE]
-    )
-    carriers = cart_carriers_load(merchant_id=cart.merchant_id)
-    for shipment in pending:
-        run.count(seen=1)
-        _upload_one(shipment, connector=connector, run=run, carriers=carriers)
-    if len(pending) == BATCH_SIZE:
+    backlog = _available(cart, now=timezone.now())[: SHARE_EACH * (MAX_HELPERS + 1)].count()
+    if backlog > SHARE_EACH:
+        run.share(min(MAX_HELPERS, backlog // SHARE_EACH))
+    if _drain(cart, connector=connector, run=run):
         run.again()  # more may wait behind this batch: the next run follows at once
+    _say(run)
+
+
+def shipments_upload_help(*, cart: CartConnection, run: RunRecorder) -> None:
+    """A helper run's part of a large backlog: chunks from the same queue, until it is empty
+    or this helper has sent a batch (the run it helps carries on with the rest)."""
+    connector = cart_connector_for(cart)
+    if connector.supports(UPLOAD_SHIPMENT):
+        _drain(cart, connector=connector, run=run)
+    _say(run)
+
+
+def _say(run: RunRecorder) -> None:
     run.say(
         f"{run.ok} shipment(s) sent to the cart"
         + (f", {run.failed} refused." if run.failed else ".")
     )
+
+
+def _available(cart: CartConnection, *, now: datetime) -> QuerySet[Shipment]:
+    """Shipments waiting for the cart that nobody holds: never sent, not waiting out a
+    refusal, and unclaimed or claimed by a process that died."""
+    return Shipment.objects.filter(cart=cart, uploaded_at=None).filter(
+        Q(upload_not_before__isnull=True) | Q(upload_not_before__lte=now),
+        Q(upload_claimed_at__isnull=True) | Q(upload_claimed_at__lt=now - UPLOAD_CLAIM_LEASE),
+    )
+
+
+def _drain(cart: CartConnection, *, connector, run: RunRecorder) -> bool:  # type: ignore[no-untyped-def]
+    """Send chunk after chunk; True when it stopped at BATCH_SIZE with more waiting."""
+    carriers = cart_carriers_load(merchant_id=cart.merchant_id)
+    taken = 0
+    while taken < BATCH_SIZE:
+        chunk, claimed_at = _chunk_claim(cart)
+        if not chunk:
+            return False
+        taken += len(chunk)
+        _chunk_upload(chunk, claimed_at, connector=connector, run=run, carriers=carriers)
+    return _available(cart, now=timezone.now()).exists()
+
+
+def _chunk_claim(cart: CartConnection) -> tuple[list[Shipment], datetime]:
+    """Take the next CLAIM_CHUNK shipments nobody holds. SKIP LOCKED lets helpers claim
+    side by side on PostgreSQL; SQLite's transactions already take turns."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            _available(cart, now=now)
+            .order_by("id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)[:CLAIM_CHUNK]
+        )
+        Shipment.objects.filter(id__in=ids).update(upload_claimed_at=now)
+    chunk = list(
+        Shipment.objects.filter(id__in=ids, upload_claimed_at=now)
+        .select_related("order")
+        .prefetch_related("lines__order_line", "order__lines")
+        .order_by("id")
+    )
+    return chunk, now
+
+
+class ChunkClaim:
+    """The claims this process holds on one chunk: the chunk's, then each shipment's own,
+    taken again just before it is sent so that a claim never runs out mid-send."""
+
+    def __init__(self, chunk: list[Shipment], claimed_at: datetime) -> None:
+        self.held = {shipment.id: claimed_at for shipment in chunk}
+
+    def take(self, shipment: Shipment) -> datetime | None:
+        """Mark the attempt begun (upload_started_at) under a fresh claim; None when the
+        chunk's claim ran out and another process holds the shipment now."""
+        started = timezone.now()
+        if Shipment.objects.filter(
+            id=shipment.id, uploaded_at=None, upload_claimed_at=self.held[shipment.id]
+        ).update(upload_started_at=started, upload_claimed_at=started):
+            self.held[shipment.id] = started
+            return started
+        self.drop(shipment.id)
+        return None
+
+    def drop(self, shipment_id: int) -> None:
+        self.held.pop(shipment_id, None)
+
+    def release(self) -> None:
+        """Give back the claims still held on shipments not sent, so a later run or another
+        helper takes them without waiting for the lease to run out."""
+        if self.held:
+            Shipment.objects.filter(
+                id__in=list(self.held),
+                uploaded_at=None,
+                upload_claimed_at__in=set(self.held.values()),
+            ).update(upload_claimed_at=None)
+
+
+def _chunk_upload(
+    chunk: list[Shipment], claimed_at: datetime, *, connector, run: RunRecorder, carriers
+) -> None:  # type: ignore[no-untyped-def]
+    """Send each shipment of a chunk and record the sent ones together; the claims of those
+    not sent are given back, also when a connection error stops the chunk."""
+    claim = ChunkClaim(chunk, claimed_at)
+    sent: list[Sent] = []
+    try:
+        for shipment in chunk:
+            run.count(seen=1)
+            outcome = _upload_one(
+                shipment, claim=claim, connector=connector, run=run, carriers=carriers
+            )
+            if outcome is not None:
+                sent.append(outcome)
+    finally:
+        _sent_record(sent, run=run)
+        claim.release()
 
 
 def upload_order_for(order: Order) -> UploadOrder:
@@ -140,69 +261,94 @@ def _kits_in(shipment: Shipment, kit: OrderLine) -> Decimal:
     return after - min(kits_complete(per_kit, before), kit.quantity)
 
 
-def _upload_one(shipment: Shipment, *, connector, run: RunRecorder, carriers=None) -> None:  # type: ignore[no-untyped-def]
-    order = shipment.order
-    upload_order = upload_order_for(order)
+def _upload_one(
+    shipment: Shipment, *, claim: ChunkClaim, connector, run: RunRecorder, carriers
+) -> Sent | None:  # type: ignore[no-untyped-def]
+    """Send one shipment; a Sent when the cart has it now, None when it was refused or
+    another process holds it."""
+    upload_order = upload_order_for(shipment.order)
     record = shipment_record_for(shipment, carriers=carriers)
     if not record.lines and shipment.lines.exists():
         # Only part of a kit: the cart hears of it with the package that completes the kit.
         # A shipment without lines would tell some carts (Shopify) that everything shipped.
-        _mark_uploaded(shipment, reference="", run=run, note=" (part of a kit only: not sent)")
-        return
-    if shipment.upload_started_at is not None:
+        return Sent(shipment, reference="", note=" (part of a kit only: not sent)")
+    earlier_attempt = shipment.upload_started_at
+    if earlier_attempt is not None:
         # The last attempt had no clear outcome: ask the cart before creating it again.
         existing = connector.find_shipment(upload_order, record)
         if existing:
-            _mark_uploaded(shipment, reference=existing, run=run, note=" (found in the cart)")
-            return
-    started = timezone.now()
-    claimed = Shipment.objects.filter(
-        id=shipment.id, uploaded_at=None, upload_started_at=shipment.upload_started_at
-    ).update(upload_started_at=started)
-    if not claimed:
-        return  # another run has it
+            return Sent(shipment, reference=existing, note=" (found in the cart)")
+    if claim.take(shipment) is None:
+        return None  # its claim ran out while earlier ones were sent: another has it now
     run.check_owner()
     try:
-        reference = connector.upload_shipment(upload_order, record)
+        # Never begun and never sent (a resend keeps the reference of the first upload):
+        # nothing of it can be in the cart, so the connector need not look.
+        first_attempt = earlier_attempt is None and not shipment.upload_reference
+        reference = connector.upload_shipment(upload_order, record, first_attempt=first_attempt)
     except RecordError as refused:
+        claim.drop(shipment.id)
         _refused(shipment, reason=str(refused), run=run)
+        return None
     except (AuthError, RateLimited):
-        Shipment.objects.filter(id=shipment.id).update(upload_started_at=None)
+        # Refused before anything was made: as it was before this attempt.
+        Shipment.objects.filter(id=shipment.id).update(upload_started_at=earlier_attempt)
         raise
-    except TransientError:
-        # Maybe created, maybe not: upload_started_at stays, and the next run asks the cart.
-        raise
-    else:
-        _mark_uploaded(shipment, reference=reference, run=run)
+    # A TransientError goes up as it is: maybe created, maybe not, so upload_started_at stays
+    # and the next attempt asks the cart first.
+    return Sent(shipment, reference=reference)
 
 
-@transaction.atomic
-def _mark_uploaded(shipment: Shipment, *, reference: str, run: RunRecorder, note: str = "") -> None:
-    """The shipment is recorded as sent, and its order confirmed with its event, together."""
+def _sent_record(sent: list[Sent], *, run: RunRecorder) -> None:
+    """Record a chunk's sent shipments, and confirm each order with nothing left to send,
+    with its event, in one transaction."""
+    if not sent:
+        return
     now = timezone.now()
-    Shipment.objects.filter(id=shipment.id).update(
-        uploaded_at=now, upload_reference=(reference or "")[:100], upload_error=""
+    for item in sent:
+        item.shipment.uploaded_at = now
+        item.shipment.upload_reference = (item.reference or "")[:100]
+        item.shipment.upload_error = ""
+        item.shipment.upload_claimed_at = None
+    with transaction.atomic():
+        Shipment.objects.bulk_update(
+            [item.shipment for item in sent],
+            ["uploaded_at", "upload_reference", "upload_error", "upload_claimed_at"],
+        )
+        _orders_confirm({item.shipment.order_id for item in sent}, now=now, run=run)
+    for item in sent:
+        run.log(
+            "Shipment %s of order %s sent to the cart%s.",
+            item.shipment.tracking_number,
+            item.shipment.order.order_number,
+            item.note,
+        )
+    run.count(ok=len(sent))
+
+
+def _orders_confirm(order_ids: set[int], *, now: datetime, run: RunRecorder) -> None:
+    """Shipped orders with no shipment left to send become confirmed, with their events."""
+    waiting = Shipment.objects.filter(order=OuterRef("pk"), uploaded_at=None)
+    orders = list(
+        Order.objects.filter(id__in=order_ids, status=OrderStatus.SHIPPED)
+        .exclude(Exists(waiting))
+        .select_for_update()
+        .only("id", "account_id", "merchant_id", "partially_shipped")
     )
-    order = shipment.order
-    waiting = Shipment.objects.filter(order=order, uploaded_at=None).exists()
-    if not waiting and Order.objects.filter(id=order.id, status=OrderStatus.SHIPPED).update(
+    if not orders:
+        return
+    Order.objects.filter(id__in=[order.id for order in orders]).update(
         status=OrderStatus.CONFIRMED, confirmed_at=now, updated_at=now
-    ):
-        order_event_write(
-            order,
+    )
+    for partial in (False, True):
+        order_events_write(
+            [order for order in orders if order.partially_shipped is partial],
             from_status=OrderStatus.SHIPPED,
             to_status=OrderStatus.CONFIRMED,
             message="Tracking sent to the cart."
-            + (" Some items are still to ship." if order.partially_shipped else ""),
+            + (" Some items are still to ship." if partial else ""),
             job_run_id=run.job_run.id,
         )
-    run.log(
-        "Shipment %s of order %s sent to the cart%s.",
-        shipment.tracking_number,
-        shipment.order.order_number,
-        note,
-    )
-    run.count(ok=1)
 
 
 def _refused(shipment: Shipment, *, reason: str, run: RunRecorder) -> None:
@@ -211,6 +357,7 @@ def _refused(shipment: Shipment, *, reason: str, run: RunRecorder) -> None:
         upload_error=reason,
         upload_attempts=attempts,
         upload_started_at=None,
+        upload_claimed_at=None,
         upload_not_before=timezone.now() + RETRY_BASE * 2 ** min(attempts - 1, 8),
     )
     run.log(

@@ -149,6 +149,7 @@ class FlakyCart:
         self.outcome = outcome
         self.existing = existing
         self.uploads = 0
+        self.first_attempts: list[bool] = []
 
     def supports(self, capability: str) -> bool:
         return capability == UPLOAD_SHIPMENT
@@ -156,8 +157,9 @@ class FlakyCart:
     def find_shipment(self, order, shipment):  # type: ignore[no-untyped-def]
         return self.existing
 
-    def upload_shipment(self, order, shipment):  # type: ignore[no-untyped-def]
+    def upload_shipment(self, order, shipment, *, first_attempt=False):  # type: ignore[no-untyped-def]
         self.uploads += 1
+        self.first_attempts.append(first_attempt)
         if self.outcome is not None:
             raise self.outcome
         return "F-1"

@@ -28,9 +28,9 @@ class CarrierMapTests(RulesTestCase):
         carriers = []
         original = SandboxCartConnector.upload_shipment
 
-        def spy(connector, order, shipment):  # type: ignore[no-untyped-def]
+        def spy(connector, order, shipment, **options):  # type: ignore[no-untyped-def]
             carriers.append(shipment.carrier)
-            return original(connector, order, shipment)
+            return original(connector, order, shipment, **options)
 
         with mock.patch.object(SandboxCartConnector, "upload_shipment", spy):
             shipments_upload(

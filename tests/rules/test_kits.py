@@ -33,9 +33,9 @@ class KitTests(RulesTestCase):
         sent = []
         original = SandboxCartConnector.upload_shipment
 
-        def spy(connector, order, shipment):  # type: ignore[no-untyped-def]
+        def spy(connector, order, shipment, **options):  # type: ignore[no-untyped-def]
             sent.append((order, shipment))
-            return original(connector, order, shipment)
+            return original(connector, order, shipment, **options)
 
         with mock.patch.object(SandboxCartConnector, "upload_shipment", spy):
             shipments_upload(

@@ -189,7 +189,9 @@ class BigCommerceConnector(CartConnector):
 
     # shipments ---------------------------------------------------------------------------
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
         order_id = order.source_order_id
         # Fresh products: what is left to ship changes with every shipment, so the copy
         # stored at download time would let BigCommerce refuse a second partial shipment.

@@ -97,7 +97,9 @@ class CsvCartConnector(TransportHolder, CartConnector):
             ):
                 yield OrderPage(orders=read.records, failures=read.failures, source=read.source)
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
         """Write a tracking file; its name is the reference. Without a tracking folder
         nothing is written, and the reference says so."""
         folder = self._folder("tracking_folder")

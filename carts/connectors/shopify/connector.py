@@ -195,7 +195,9 @@ class ShopifyConnector(CartConnector):
 
     # shipments -----------------------------------------------------------------------------
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
         """Create one fulfillment (one per Shopify location the lines sit at) with the
         tracking; returns the fulfillment ids, comma-separated."""
         reference = shipments.order_reference(order)

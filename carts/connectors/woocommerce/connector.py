@@ -75,6 +75,8 @@ class WooCommerceConnector(CartConnector):
     batch_size: ClassVar[int] = 100  # WooCommerce's default batch limit
     # Shared by the connections of one worker process; tests may swap or clear it.
     sku_cache: ClassVar[SkuCache[StockTarget]] = SKU_CACHE
+    # Learnt from the store by the first shipment a connector sends (None: not asked yet).
+    _tracking_extension: bool | None = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -155,16 +157,17 @@ class WooCommerceConnector(CartConnector):
 
     # shipments -----------------------------------------------------------------------------
 
-    def upload_shipment(self, order: UploadOrder, shipment: ShipmentRecord) -> str:
+    def upload_shipment(
+        self, order: UploadOrder, shipment: ShipmentRecord, *, first_attempt: bool = False
+    ) -> str:
         """Add the tracking (once: an earlier attempt's note or tracking is reused), then set
         the order status. Tracking goes first because the "completed order" e-mail carries the
         Shipment Tracking extension's tracking only if it is already on the order."""
         order_id = order.source_order_id
         status = self._order_status(order_id)
         shipments.check_not_stopped(order, status)
-        shipment_id = self._existing_shipment(order_id, shipment) or self._add_shipment(
-            order_id, shipment
-        )
+        earlier = None if first_attempt else self._existing_shipment(order_id, shipment)
+        shipment_id = earlier or self._add_shipment(order_id, shipment)
         if self.ship_status and status != self.ship_status:
             self.client.order_status_update(order_id, self.ship_status)
         return shipment_id
@@ -220,8 +223,15 @@ class WooCommerceConnector(CartConnector):
         # Notes too: an earlier attempt may have used a note (no extension then, other settings).
         return shipments.find_note(self.client.order_notes_list(order_id), marker)
 
+    def _has_tracking_extension(self, order_id: str) -> bool:
+        """Whether the store has the Shipment Tracking extension: asked once per connector,
+        that is once per run, not before every shipment."""
+        if self._tracking_extension is None:
+            self._tracking_extension = self._trackings(order_id) is not None
+        return self._tracking_extension
+
     def _add_shipment(self, order_id: str, shipment: ShipmentRecord) -> str:
-        if self._use_tracking(shipment) and self._trackings(order_id) is not None:
+        if self._use_tracking(shipment) and self._has_tracking_extension(order_id):
             providers = self.client.shipment_tracking_providers(order_id)
             body = shipments.tracking_body(shipment, providers=providers)
             return shipments.tracking_ref(self.client.shipment_tracking_create(order_id, body))
