@@ -6,8 +6,11 @@ import os
 
 from celery import Celery
 
+from integration_manager.file_broker import file_broker_register
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "integration_manager.settings")
 
+file_broker_register()  # the embedded mode's broker, hubfile:// (integration_manager/settings.py)
 app = Celery("integration_manager")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -226,7 +226,8 @@ AXES_DISABLE_ACCESS_LOG = True
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {}
 if not CELERY_BROKER_URL:
-    CELERY_BROKER_URL = "filesystem://"
+    # kombu's file transport, writing each message whole (integration_manager/file_broker.py).
+    CELERY_BROKER_URL = "hubfile://"
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),

@@ -1,0 +1,104 @@
+"""The embedded mode's broker writes each message whole: a worker polling the folder never
+finds half a message, and a file that cannot be read does not stop it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from unittest import mock
+
+from django.test import SimpleTestCase
+from kombu import Connection
+
+from integration_manager.file_broker import SCHEME, WRITING_PREFIX
+
+
+class FileBrokerTests(SimpleTestCase):
+    # One folder for the class, as a hub has one: kombu keeps the queues it declared in the
+    # process, so it would not declare them again in the control folder of a new one.
+    @classmethod
+    def setUpClass(cls) -> None:
+        super().setUpClass()
+        cls.folder = Path(tempfile.mkdtemp(prefix="hub-file-broker-"))
+        cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
+
+    def setUp(self) -> None:
+        for message in self.folder.glob("*.msg"):
+            message.unlink()
+
+    def connection(self) -> Connection:
+        return Connection(
+            f"{SCHEME}://",
+            transport_options={
+                "data_folder_in": str(self.folder),
+                "data_folder_out": str(self.folder),
+                "control_folder": str(self.folder / "control"),
+                "store_processed": False,
+            },
+        )
+
+    def test_a_reader_polling_while_messages_are_written_gets_each_one_whole(self) -> None:
+        count = 300
+        body = {"padding": "x" * 20_000}  # large enough to be written in more than one go
+        received: list[int] = []
+        errors: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                with self.connection() as connection:
+                    queue = connection.SimpleQueue("celery")
+                    while len(received) < count:
+                        message = queue.get(timeout=10)
+                        received.append(message.payload["number"])
+                        message.ack()
+                    queue.close()
+            except BaseException as error:  # reported by the assertion below
+                errors.append(error)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        with self.connection() as connection:
+            queue = connection.SimpleQueue("celery")
+            for number in range(count):
+                queue.put({**body, "number": number})
+            queue.close()
+        reader.join(timeout=60)
+        self.assertEqual(errors, [])
+        self.assertCountEqual(received, list(range(count)))
+        self.assertEqual(list(self.folder.glob(f"{WRITING_PREFIX}*")), [])
+
+    def test_a_message_is_visible_to_workers_only_once_it_is_whole(self) -> None:
+        seen_while_writing: list[list[str]] = []
+        real_replace = os.replace
+
+        def replace(source, target):  # type: ignore[no-untyped-def]
+            # The moment before the rename: written, under a name no worker reads.
+            seen_while_writing.append(sorted(path.name for path in self.folder.glob("*.msg")))
+            self.assertTrue(Path(source).name.startswith(WRITING_PREFIX))
+            return real_replace(source, target)
+
+        with (
+            mock.patch("integration_manager.file_broker.os.replace", replace),
+            self.connection() as connection,
+        ):
+            queue = connection.SimpleQueue("celery")
+            queue.put({"number": 1})
+            queue.close()
+        self.assertEqual(seen_while_writing, [[]])
+        self.assertEqual(len(list(self.folder.glob("*.celery.msg"))), 1)
+
+    def test_a_file_that_is_not_a_whole_message_is_dropped_and_the_next_one_read(self) -> None:
+        # What kombu's own transport can leave for a worker: a message file not written yet.
+        (self.folder / "1_half.celery.msg").write_text("")
+        with self.connection() as connection:
+            queue = connection.SimpleQueue("celery")
+            queue.put({"number": 7})
+            with self.assertLogs("integration_manager.file_broker", "WARNING") as logged:
+                message = queue.get(timeout=5)
+            self.assertEqual(message.payload, {"number": 7})
+            message.ack()
+            queue.close()
+        self.assertIn("could not be read", logged.output[0])
