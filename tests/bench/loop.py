@@ -5,13 +5,18 @@ Automatic, production intervals.
 
 Then the same loop with the hub's sandbox WMS in place of the 3PL emulator: the 3PL connector's
 own request limit (REQUESTS_PER_MINUTE, one POST per order) caps the first at a few orders a
-second, so only the second shows what the hub itself can carry."""
+second, so only the second shows what the hub itself can carry.
+
+Last, the sandbox loop again in the embedded mode (`make run`: SQLite and the file broker, the
+worker and beat that `manage.py embedded` starts; tests/bench/embedded.py). `--only
+loop_embedded` runs that one alone."""
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,10 +30,19 @@ from jobs.models import JobRun
 from orders.jobs import SHIP_CONFIRM
 from orders.models import Order, OrderStatus
 from tests.bench.common import record, say, scaled
-from tests.bench.workers import SANDBOX_SKUS, SEEDED_SKUS, Loop, SandboxLoop, running
+from tests.bench.embedded import NAME as EMBEDDED_NAME
+from tests.bench.embedded import EmbeddedLoop, running_embedded
+from tests.bench.workers import (
+    SANDBOX_SKUS,
+    SEEDED_SKUS,
+    Loop,
+    SandboxLoop,
+    StoreLoop,
+    running,
+)
 from wms.models import SandboxWmsOrder
 
-WORKERS = 2
+WORKERS = 2  # worker processes; the embedded mode's one worker has a pool of two
 STAGES = ("download", "wms", "shipped", "confirmed", "uploaded")
 STAGE_TEXT = {
     "download": "all downloaded to the hub",
@@ -64,9 +78,15 @@ class Progress:
         return ", ".join(f"{stage} {self.counts[stage]}" for stage in STAGES)
 
 
+def _workers_and_beat(loop: StoreLoop) -> AbstractContextManager[str]:
+    """The PostgreSQL and Redis hub: WORKERS worker processes, beat, and the web app."""
+    return running(loop, workers=WORKERS)
+
+
 @dataclass(frozen=True)
 class Variant:
-    """What differs between the two loops: the WMS, how it ships, how its orders are counted."""
+    """What differs between the loops: the WMS, how it ships, how its orders are counted, and
+    which hub runs it."""
 
     prefix: str  # of the figures' names
     title: str
@@ -75,22 +95,32 @@ class Variant:
     skus: tuple[str, ...]
     warehouse_step: Callable[[Any, str, Progress], None]
     wms_counts: Callable[[Any], dict[str, int]]
+    # The hub's processes around the loop; yields the hub's base URL.
+    running: Callable[[Any], AbstractContextManager[str]] = _workers_and_beat
     setup: dict[str, Any] = field(default_factory=dict)
 
 
 def run() -> None:
-    total = scaled(5_000, least=200)
-    for variant in (THREEPL, SANDBOX):
-        _run_variant(variant, total)
+    for variant in (THREEPL, SANDBOX, EMBEDDED):
+        _run_variant(variant, _total())
+
+
+def run_embedded() -> None:
+    _run_variant(EMBEDDED, _total())
+
+
+def _total() -> int:
+    return scaled(5_000, least=200)
 
 
 def _run_variant(variant: Variant, total: int) -> None:
     say(variant.title.format(total=total, workers=WORKERS))
     loop = variant.new_loop(f"{variant.prefix} bench")
-    with running(loop, workers=WORKERS) as base_url:
+    with variant.running(loop) as base_url:
         loop.store.seed_orders(total, skus=variant.skus)
         progress = _drive(variant, loop, base_url, total)
-    _report(variant, loop, progress)
+        # Before the hub stops: the embedded hub's database goes with it.
+        _report(variant, loop, progress)
 
 
 def _drive(variant: Variant, loop: Any, base_url: str, total: int) -> Progress:
@@ -111,7 +141,7 @@ def _drive(variant: Variant, loop: Any, base_url: str, total: int) -> Progress:
             progress.stuck = total - progress.counts["uploaded"]
             break
         variant.warehouse_step(loop, base_url, progress)
-        progress.note({**_hub_counts(cart.id), **variant.wms_counts(loop)})
+        progress.note({**_hub_counts(loop, cart.id), **variant.wms_counts(loop)})
         if elapsed - printed >= 10:
             printed = elapsed
             say(f"   {elapsed:5.0f} s: {progress.line()}")
@@ -132,17 +162,23 @@ def _warehouse_ships(loop: Loop, base_url: str, progress: Progress) -> None:
         progress.wms_webhooks += 1
 
 
-def _sandbox_ships_itself(loop: SandboxLoop, base_url: str, progress: Progress) -> None:
+def _sandbox_ships_itself(loop: StoreLoop, base_url: str, progress: Progress) -> None:
     """Nothing to do: with no ship delay the sandbox reports an order shipped to the first
     ship confirm after it took it, and it has no webhook to hurry that run."""
 
 
-def _hub_counts(cart_id: int) -> dict[str, int]:
-    return Order.objects.filter(cart_id=cart_id).aggregate(
-        download=Count("id"),
-        confirmed=Count("id", filter=Q(status__in=[OrderStatus.SHIPPED, OrderStatus.CONFIRMED])),
-        uploaded=Count("id", filter=Q(status=OrderStatus.CONFIRMED)),
-        errors=Count("id", filter=Q(status=OrderStatus.ERROR)),
+def _hub_counts(loop: StoreLoop, cart_id: int) -> dict[str, int]:
+    return (
+        Order.objects.using(loop.database)
+        .filter(cart_id=cart_id)
+        .aggregate(
+            download=Count("id"),
+            confirmed=Count(
+                "id", filter=Q(status__in=[OrderStatus.SHIPPED, OrderStatus.CONFIRMED])
+            ),
+            uploaded=Count("id", filter=Q(status=OrderStatus.CONFIRMED)),
+            errors=Count("id", filter=Q(status=OrderStatus.ERROR)),
+        )
     )
 
 
@@ -153,17 +189,23 @@ def _threepl_counts(loop: Loop) -> dict[str, int]:
     return {"wms": at_wms, "shipped": shipped}
 
 
-def _sandbox_counts(loop: SandboxLoop) -> dict[str, int]:
+def _sandbox_counts(loop: StoreLoop) -> dict[str, int]:
     # Distinct references: a resent order is a second row in the sandbox, not a second order.
-    return SandboxWmsOrder.objects.filter(account=loop.account).aggregate(
-        wms=Count("cust_ref", distinct=True),
-        shipped=Count("cust_ref", distinct=True, filter=Q(ship_after__lte=timezone.now())),
+    return (
+        SandboxWmsOrder.objects.using(loop.database)
+        .filter(account=loop.account)
+        .aggregate(
+            wms=Count("cust_ref", distinct=True),
+            shipped=Count("cust_ref", distinct=True, filter=Q(ship_after__lte=timezone.now())),
+        )
     )
 
 
-def _busy_by_service(loop: Loop) -> dict[str, tuple[int, float]]:
+def _busy_by_service(loop: StoreLoop) -> dict[str, tuple[int, float]]:
     busy: dict[str, list[float]] = defaultdict(list)
-    runs = JobRun.objects.filter(account=loop.account, finished_at__isnull=False)
+    runs = JobRun.objects.using(loop.database).filter(
+        account=loop.account, finished_at__isnull=False
+    )
     for service, started, finished in runs.values_list("service", "started_at", "finished_at"):
         busy[service].append((finished - started).total_seconds())
     return {service: (len(times), sum(times)) for service, times in busy.items()}
@@ -216,7 +258,8 @@ def _report_workers(
 
 def _run_starts(loop: Any, progress: Progress, service: str) -> str:
     """When a service's runs began, from the cart webhook: the gaps show what paced them."""
-    starts = JobRun.objects.filter(account=loop.account, service=service).order_by("started_at")
+    runs = JobRun.objects.using(loop.database).filter(account=loop.account, service=service)
+    starts = runs.order_by("started_at")
     return ", ".join(
         f"{(started - progress.started_at).total_seconds():.1f}"
         for started in starts.values_list("started_at", flat=True)
@@ -246,6 +289,26 @@ SANDBOX = Variant(
     wms_counts=_sandbox_counts,
     # Nothing nudges ship confirm here: it runs when its poll comes due at a beat tick.
     setup={
+        "automatic_poll_seconds": settings.AUTOMATIC_POLL_SECONDS,
+        "dispatch_interval_seconds": settings.DISPATCH_INTERVAL_SECONDS,
+    },
+)
+EMBEDDED = Variant(
+    prefix=EMBEDDED_NAME,
+    title="\n2c. The whole loop in the embedded mode: {total:,} orders, WooCommerce emulator → "
+    "hub on SQLite (WAL) and the file broker (manage.py embedded: web, one worker with a pool "
+    "of two, beat) → sandbox WMS → shipped at ship confirm → tracking back to the store "
+    "(Automatic)",
+    wms="sandbox WMS (ship_delay_seconds 0, split_percent 0)",
+    new_loop=EmbeddedLoop,
+    skus=SANDBOX_SKUS,
+    warehouse_step=_sandbox_ships_itself,
+    wms_counts=_sandbox_counts,
+    running=running_embedded,
+    setup={
+        "database": "SQLite, WAL (the embedded hub's var/hub.sqlite3)",
+        "broker": "kombu filesystem (the embedded hub's var/broker/)",
+        "hub": "manage.py embedded --no-demo (runserver, celery worker --concurrency 2, beat)",
         "automatic_poll_seconds": settings.AUTOMATIC_POLL_SECONDS,
         "dispatch_interval_seconds": settings.DISPATCH_INTERVAL_SECONDS,
     },

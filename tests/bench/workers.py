@@ -175,13 +175,16 @@ def schedules_automatic(merchant: Merchant) -> None:
         schedule_update(schedule=schedule, frequency=Frequency.AUTOMATIC, daily_at=None)
 
 
-class _StoreLoop:
+class StoreLoop:
     """One merchant whose WooCommerce store (emulated) sends orders to a WMS."""
 
     cart_prefix = "WC-"
+    # The hub's database as this process names it: the loop's figures are read from there.
+    database = "default"
 
-    def __init__(self, name: str) -> None:
-        self.store = WooCommerceEmulator()
+    def __init__(self, name: str, *, store: Any = None) -> None:
+        # A process that only sets up the hub's side is given the store's address instead.
+        self.store = store if store is not None else WooCommerceEmulator()
         self.account: Account | None = None
         self.merchant: Merchant | None = None
         self.cart: CartConnection | None = None
@@ -212,7 +215,7 @@ class _StoreLoop:
         self.store.stop()
 
 
-class Loop(_StoreLoop):
+class Loop(StoreLoop):
     """The WMS is the 3PL emulator, over HTTP."""
 
     def __init__(self, name: str) -> None:
@@ -258,7 +261,7 @@ class Loop(_StoreLoop):
         self.warehouse.stop()
 
 
-class SandboxLoop(_StoreLoop):
+class SandboxLoop(StoreLoop):
     """The WMS is the hub's sandbox, which keeps orders in the hub's own database
     (SandboxWmsOrder) and, with no ship delay, has shipped each by the next ship confirm:
     no warehouse process, no request limit. "Flat Rate" reaches it unmapped; it takes any
@@ -268,13 +271,16 @@ class SandboxLoop(_StoreLoop):
 
     def start(self) -> None:
         self.store.start()
+        self.create_tenant()
+
+    def create_tenant(self) -> None:
         self._tenant()
         # One package per order: a split would make shipment counts differ from order counts.
         self.wms = create_wms(self.account, ship_delay_seconds=0, split_percent=0)
 
 
 @contextmanager
-def running(loop: _StoreLoop, *, workers: int) -> Iterator[str]:
+def running(loop: StoreLoop, *, workers: int) -> Iterator[str]:
     """The loop's emulators and tenant, the workers, beat and the web server; yields the
     hub's base URL. On a failure the workers' last log lines are printed; everything
     started is stopped."""
