@@ -119,20 +119,14 @@ def _run_service(
         return job_run
     except RateLimited as limited:
         error, retry_after = limited, limited.retry_after
-        recorder.log("Stopped: %s", limited)
-        recorder.say(str(limited))
-    except ConnectorError as failure:
+        _stopped(recorder, limited)
+    except Exception as failure:  # a bug must not kill the schedule: record it, back off
         error = failure
-        recorder.log("Stopped: %s", failure)
-        recorder.say(str(failure))
-    except Exception as unexpected:  # a bug must not kill the schedule: record it, back off
-        error = unexpected
-        logger.exception("job run %s failed unexpectedly", job_run.id)
-        recorder.log(
-            "Stopped by an unexpected error (%s); it is logged for the administrator.",
-            type(unexpected).__name__,
+        _stopped(
+            recorder,
+            failure,
+            unexpected="The run stopped on an unexpected error; the hub will try again.",
         )
-        recorder.say("The run stopped on an unexpected error; the hub will try again.")
     if error is not None and spec.on_error is not None:
         spec.on_error(schedule, error)
     elif error is None and spec.on_success is not None:
@@ -251,20 +245,30 @@ def schedule_help(*, schedule_id: int, leader_run_id: int) -> JobRun | None:
         failed = False
         try:
             spec.helper(schedule, recorder)
-        except ConnectorError as failure:
+        except Exception as failure:  # recorded like a run's, never raised to Celery
             failed = True
-            recorder.log("Stopped: %s", failure)
-            recorder.say(str(failure))
-        except Exception as unexpected:  # recorded like a run's, never raised to Celery
-            failed = True
-            logger.exception("helper run %s failed unexpectedly", job_run.id)
-            recorder.log(
-                "Stopped by an unexpected error (%s); it is logged for the administrator.",
-                type(unexpected).__name__,
+            _stopped(
+                recorder,
+                failure,
+                unexpected="The helper stopped on an unexpected error; the run goes on.",
             )
-            recorder.say("The helper stopped on an unexpected error; the run goes on.")
         _finish(job_run, recorder, failed=failed)
     return job_run
+
+
+def _stopped(recorder: RunRecorder, error: Exception, *, unexpected: str = "") -> None:
+    """Say why a run stopped: a connector's reason as it is; a bug by its type only, its
+    traceback logged for the administrator. Called while the error is being handled."""
+    if isinstance(error, ConnectorError):
+        recorder.log("Stopped: %s", error)
+        recorder.say(str(error))
+        return
+    logger.exception("job run %s failed unexpectedly", recorder.job_run.id)
+    recorder.log(
+        "Stopped by an unexpected error (%s); it is logged for the administrator.",
+        type(error).__name__,
+    )
+    recorder.say(unexpected)
 
 
 def job_run_create(schedule: ServiceSchedule, *, trigger: str, **fields: object) -> JobRun:
