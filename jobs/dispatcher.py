@@ -82,37 +82,62 @@ def schedule_claim_now(*, schedule: ServiceSchedule) -> datetime | None:
 
 def claim_send(*, schedule_id: int, claimed_at: datetime, trigger: str) -> bool:
     """Send the task of one claim; False when the broker could not take it."""
-    from jobs.broker import task_send
-    from jobs.tasks import run_schedule_task  # tasks import us
-
-    return task_send(
-        run_schedule_task,
-        kwargs={
-            "schedule_id": schedule_id,
-            "claimed_at": claimed_at.isoformat(),
-            "trigger": trigger,
-        },
-    )
+    return _claim_tasks_send([(schedule_id, claimed_at, trigger)]) == 1
 
 
 def claims_send(claims: list[tuple[int, datetime, str]]) -> int:
-    """Send a task per claim. A claim is never left without its task: when the broker does
-    not take one, that claim and the rest are given back, due, for the next tick."""
-    for index, (schedule_id, claimed_at, trigger) in enumerate(claims):
-        if not claim_send(schedule_id=schedule_id, claimed_at=claimed_at, trigger=trigger):
-            unsent = claims[index:]
-            for unsent_id, unsent_at, _ in unsent:
-                claim_unsend(schedule_id=unsent_id, claimed_at=unsent_at)
-            logger.warning("the broker took no task; %s claim(s) given back", len(unsent))
-            return index
-    return len(claims)
+    """Send a task per claim, in order; return how many were sent. A claim is never left
+    without its task: the claims the broker did not take for sure are given back, due, for
+    the next tick.
+
+    Of a Redis pipeline that failed some messages may have arrived although their claims
+    are given back: such a task finds its claim gone and exits without running
+    (jobs/runner.py), as a copy of a task always does.
+    """
+    sent = _claim_tasks_send(claims)
+    if sent < len(claims):
+        claims_unsend(claims[sent:])
+        logger.warning(
+            "the broker took %s of %s task(s); %s claim(s) given back",
+            sent,
+            len(claims),
+            len(claims) - sent,
+        )
+    return sent
+
+
+def _claim_tasks_send(claims: list[tuple[int, datetime, str]]) -> int:
+    from jobs.broker import tasks_send
+    from jobs.tasks import run_schedule_task  # tasks import us
+
+    # One message per claim, never one for several: each run goes to whichever worker is free.
+    return tasks_send(
+        run_schedule_task,
+        kwargs_list=[
+            {"schedule_id": schedule_id, "claimed_at": claimed_at.isoformat(), "trigger": trigger}
+            for schedule_id, claimed_at, trigger in claims
+        ],
+    )
 
 
 def claim_unsend(*, schedule_id: int, claimed_at: datetime) -> None:
     """Give back a claim whose task was never sent; it is due again at once."""
-    ServiceSchedule.objects.filter(
-        id=schedule_id, running_since=claimed_at, run_started_at=None
-    ).update(running_since=None, enqueued_at=None, enqueue_count=0, next_run_at=claimed_at)
+    claims_unsend([(schedule_id, claimed_at, "")])
+
+
+def claims_unsend(claims: list[tuple[int, datetime, str]]) -> None:
+    """Give back claims whose tasks were not sent for sure; each is due again at once.
+
+    One statement per claim time, and a tick's claims share theirs. A claim whose run has
+    started (its task did arrive) is left to that run.
+    """
+    by_claim_time: dict[datetime, list[int]] = defaultdict(list)
+    for schedule_id, claimed_at, _ in claims:
+        by_claim_time[claimed_at].append(schedule_id)
+    for claimed_at, ids in by_claim_time.items():
+        ServiceSchedule.objects.filter(
+            id__in=ids, running_since=claimed_at, run_started_at=None
+        ).update(running_since=None, enqueued_at=None, enqueue_count=0, next_run_at=claimed_at)
 
 
 # A claim whose task has not started this long after it was sent (doubling with each send)

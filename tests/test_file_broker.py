@@ -12,22 +12,21 @@ from unittest import mock
 
 from django.test import SimpleTestCase
 from kombu import Connection
+from kombu.transport.virtual import BrokerState
 
-from integration_manager.file_broker import SCHEME, WRITING_PREFIX
+from integration_manager.file_broker import SCHEME, WRITING_PREFIX, Transport
 
 
 class FileBrokerTests(SimpleTestCase):
-    # One folder for the class, as a hub has one: kombu keeps the queues it declared in the
-    # process, so it would not declare them again in the control folder of a new one.
-    @classmethod
-    def setUpClass(cls) -> None:
-        super().setUpClass()
-        cls.folder = Path(tempfile.mkdtemp(prefix="hub-file-broker-"))
-        cls.addClassCleanup(shutil.rmtree, cls.folder, ignore_errors=True)
-
     def setUp(self) -> None:
-        for message in self.folder.glob("*.msg"):
-            message.unlink()
+        self.folder = Path(tempfile.mkdtemp(prefix="hub-file-broker-"))
+        self.addCleanup(shutil.rmtree, self.folder, ignore_errors=True)
+        # kombu keeps the queues a process declared in one state for all its file brokers
+        # (a hub has one folder), so it would not declare them in a new folder's control
+        # table: each test starts with a state of its own.
+        state = mock.patch.object(Transport, "global_state", BrokerState())
+        state.start()
+        self.addCleanup(state.stop)
 
     def connection(self) -> Connection:
         return Connection(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import redis
 from django.conf import settings
@@ -14,10 +14,21 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Account, Merchant
-from jobs.dispatcher import CLAIM_LIMIT, dispatch_tick, dispatcher_last_tick, schedules_claim_due
-from jobs.models import Frequency, ServiceSchedule
+from jobs.broker import BATCH_SIZE
+from jobs.dispatcher import (
+    CLAIM_LIMIT,
+    claims_send,
+    claims_unsend,
+    dispatch_tick,
+    dispatcher_last_tick,
+    schedules_claim_due,
+)
+from jobs.models import Frequency, JobRun, ServiceSchedule
+from jobs.runner import schedule_run
 from orders.jobs import ORDER_DELIVERY
 from tests.base import TenantsMixin
+from tests.brokers import broker_at, closed_port_url
+from tests.jobs.test_broker import PrivateBrokerMixin, after_messages, queued_kwargs, refuse_writes
 
 NUMBERS = itertools.count()
 
@@ -99,6 +110,94 @@ class FullClaimTests(TenantsMixin, TestCase):
         self.assertEqual(
             ServiceSchedule.objects.filter(id__in=due, running_since__isnull=True).count(), 0
         )
+
+
+class ClaimsSendTests(PrivateBrokerMixin, TenantsMixin, TestCase):
+    """A task per claim, sent in batches; what the broker did not take for sure is given back."""
+
+    def setUp(self) -> None:
+        self.create_tenants()
+        self.broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        self.broker.flushdb()
+        self.addCleanup(self.broker.flushdb)
+
+    def claim(self, count: int) -> list[tuple[int, datetime, str]]:
+        make_schedules(self.bobs_merchant, count, due=True)
+        return schedules_claim_due(now=timezone.now(), limit=count)
+
+    def assert_sent(self, claims: list[tuple[int, datetime, str]], queue: redis.Redis) -> None:
+        """Each claim is still held, and its one task waits in the queue."""
+        self.assertEqual(
+            queued_kwargs(queue),
+            [
+                {
+                    "schedule_id": schedule_id,
+                    "claimed_at": claimed_at.isoformat(),
+                    "trigger": trigger,
+                }
+                for schedule_id, claimed_at, trigger in claims
+            ],
+        )
+        held = ServiceSchedule.objects.filter(id__in=[claim[0] for claim in claims])
+        self.assertEqual(held.filter(running_since=claims[0][1]).count(), len(claims))
+
+    def assert_given_back(self, claims: list[tuple[int, datetime, str]]) -> None:
+        claimed_at = claims[0][1]
+        rows = ServiceSchedule.objects.filter(id__in=[claim[0] for claim in claims])
+        self.assertEqual(
+            list(rows.values_list("running_since", "enqueue_count", "next_run_at").distinct()),
+            [(None, 0, claimed_at)],  # due again at once, as if never claimed
+        )
+        self.assertEqual(rows.count(), len(claims))
+
+    def test_it_sends_a_task_per_claim_without_a_statement_per_claim(self) -> None:
+        claims = self.claim(BATCH_SIZE * 2 + 50)
+        with CaptureQueriesContext(connection) as statements:
+            self.assertEqual(claims_send(claims), len(claims))
+        self.assertEqual(len(statements.captured_queries), 0)
+        self.assert_sent(claims, self.broker)
+
+    def test_it_gives_back_exactly_the_claims_the_broker_did_not_take(self) -> None:
+        server = self.private_broker()
+        claims = self.claim(BATCH_SIZE * 2 + 50)
+        # The broker refuses writes half-way through the second batch.
+        with after_messages(BATCH_SIZE + BATCH_SIZE // 2, lambda: refuse_writes(server)):
+            self.assertEqual(claims_send(claims), BATCH_SIZE)
+        self.assert_sent(claims[:BATCH_SIZE], server.client())
+        self.assert_given_back(claims[BATCH_SIZE:])
+        later = claims[0][1] + timedelta(seconds=30)
+        self.assertCountEqual(
+            [claim[0] for claim in schedules_claim_due(now=later, limit=1000)],
+            [claim[0] for claim in claims[BATCH_SIZE:]],
+        )
+
+    def test_it_gives_every_claim_of_a_tick_back_when_the_broker_is_away(self) -> None:
+        due = make_schedules(self.bobs_merchant, 3, due=True)
+        with broker_at(closed_port_url()):
+            self.assertEqual(dispatch_tick(), [])
+        rows = ServiceSchedule.objects.filter(id__in=due)
+        self.assertEqual(rows.filter(running_since=None).count(), 3)
+        self.assertEqual(rows.filter(next_run_at__lte=timezone.now()).count(), 3)
+
+    def test_it_gives_claims_back_in_one_statement_however_many(self) -> None:
+        few, many = self.claim(3), self.claim(30)
+        with CaptureQueriesContext(connection) as for_few:
+            claims_unsend(few)
+        with CaptureQueriesContext(connection) as for_many:
+            claims_unsend(many)
+        self.assertEqual(len(for_few.captured_queries), 1)
+        self.assertEqual(len(for_many.captured_queries), 1)
+        self.assert_given_back(many)
+
+    def test_it_leaves_nothing_to_run_for_a_task_whose_claim_was_given_back(self) -> None:
+        # A failed pipeline may have delivered some of its messages; their claims are given
+        # back all the same, and such a task must find nothing to run.
+        [(schedule_id, claimed_at, trigger)] = self.claim(1)
+        claims_unsend([(schedule_id, claimed_at, trigger)])
+        run = schedule_run(schedule_id=schedule_id, claimed_at=claimed_at, trigger=trigger)
+        self.assertIsNone(run)
+        self.assertFalse(JobRun.objects.exists())
+        self.assertIsNone(ServiceSchedule.objects.get(id=schedule_id).running_since)
 
 
 class SqliteClaimTests(TestCase):
