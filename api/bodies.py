@@ -50,10 +50,14 @@ def api_json_body(request: HttpRequest, *, limit: int | None = None) -> Any:
     if not raw.strip():
         raise ApiError(INVALID, "The request body is empty: send a JSON document.")
     try:
-        document = json.loads(raw)
+        document = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:
         raise ApiError(
             INVALID, "The request body nests too deep. Check it and send it again."
+        ) from None
+    except _NotJsonNumber as constant:
+        raise ApiError(
+            INVALID, f"The request body has {constant}, which is not a JSON number: send a number."
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         position = (
@@ -66,6 +70,16 @@ def api_json_body(request: HttpRequest, *, limit: int | None = None) -> Any:
         ) from None
     api_text_check(_strings(document), where="The request body")
     return document
+
+
+class _NotJsonNumber(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    # Python reads NaN and Infinity, which JSON does not have: stored in a JSON column they
+    # were a server error.
+    raise _NotJsonNumber(name)
 
 
 def _strings(document: Any) -> Iterator[str]:

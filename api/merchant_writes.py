@@ -52,18 +52,27 @@ def _text(value: Any, *, name: str, required: bool = True, length: int = 200) ->
     return text
 
 
-def _number(value: Any, *, name: str) -> Decimal:
+# What the columns hold: money has 14 digits (4 after the point), shipped quantities 12 (3
+# after), stock levels are integers. A larger number was a server error when stored.
+MONEY_LIMIT = Decimal(10) ** 10
+QUANTITY_LIMIT = Decimal(10) ** 9
+STOCK_LIMIT = Decimal(2**31 - 1)
+
+
+def _number(value: Any, *, name: str, limit: Decimal = MONEY_LIMIT) -> Decimal:
     try:
         number = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise ApiError(INVALID, f"{name} must be a number, not {str(value)[:20]!r}.") from None
     if not number.is_finite() or number < 0:
         raise ApiError(INVALID, f"{name} must be zero or more.")
+    if number >= limit:
+        raise ApiError(INVALID, f"{name} must be less than {limit:,.0f}.")
     return number
 
 
 def _whole(value: Any, *, name: str) -> int:
-    number = _number(value, name=name)
+    number = _number(value, name=name, limit=STOCK_LIMIT + 1)
     if number != number.to_integral_value():
         raise ApiError(INVALID, f"{name} must be a whole number.")
     return int(number)
@@ -204,7 +213,7 @@ def _shipment(entry: Any, *, cust_ref: str, name: str) -> ShipmentRecord:
 def _shipment_line(item: Any, *, name: str) -> ShipmentLineRecord:
     if not isinstance(item, dict):
         raise ApiError(INVALID, f"{name} must be an object with item and quantity.")
-    quantity = _number(item.get("quantity"), name=f"{name}.quantity")
+    quantity = _number(item.get("quantity"), name=f"{name}.quantity", limit=QUANTITY_LIMIT)
     if not quantity:
         raise ApiError(INVALID, f"{name}.quantity must be more than zero.")
     return ShipmentLineRecord(sku=_text(item.get("item"), name=f"{name}.item"), quantity=quantity)

@@ -42,6 +42,12 @@ ADDRESS_NAMES = {
     "email": "e_mail",
 }
 MISSING_PREFIX = "Order missing required field(s): "
+# What the order's columns hold (orders/models.py): money has 14 digits, 4 after the point;
+# a quantity 12, 3 after; the order number 100 characters. Past these, storing the order was
+# a server error instead of an answer naming the field.
+MONEY_LIMIT = Decimal(10) ** 10
+QUANTITY_LIMIT = Decimal(10) ** 9
+ORDER_NUMBER_LENGTH = 100
 
 
 class OrderInputError(ValueError):
@@ -67,7 +73,7 @@ def order_record_from_input(data: Any, *, max_reference_length: int = 100) -> Or
     bill_to = ship_to if _flag(data.get("ship_is_billing")) else _address(data, "cust")
     ordered_at = _ordered_at(data.get("order_date"))
     sales_tax = _money(data, "sales_tax") if data.get("sales_tax") is not None else None
-    return OrderRecord(
+    record = OrderRecord(
         source_order_id=reference,
         order_number=_text(data, "cust_po_no") or reference,
         ordered_at=ordered_at,
@@ -87,6 +93,36 @@ def order_record_from_input(data: Any, *, max_reference_length: int = 100) -> Or
         notes=_text(data, "shipping_instructions"),
         raw=data,
     )
+    _check_fits(record)
+    return record
+
+
+def _check_fits(record: OrderRecord) -> None:
+    """Refuse numbers and a number of characters the order's columns cannot hold, the
+    amounts the hub works out from the input (line and order totals) included."""
+    problems = []
+    if len(record.order_number) > ORDER_NUMBER_LENGTH:
+        problems.append(f"cust_po_no is longer than {ORDER_NUMBER_LENGTH} characters")
+    for index, line in enumerate(record.lines):
+        if line.quantity >= QUANTITY_LIMIT:
+            problems.append(f"items[{index}].quantity is {QUANTITY_LIMIT:,.0f} or more")
+        amounts = (line.price, line.discount, line.addl_discount, line.tax, line.extended_amount)
+        if any(abs(amount) >= MONEY_LIMIT for amount in amounts):
+            problems.append(f"items[{index}] has an amount of {MONEY_LIMIT:,.0f} or more")
+    # The totals the page store keeps when the input leaves them out (download.py).
+    sub_total = record.sub_total
+    if sub_total is None:
+        sub_total = sum((line.extended_amount for line in record.lines), Decimal(0))
+    grand_total = record.grand_total
+    if grand_total is None:
+        grand_total = (
+            sub_total + record.sales_tax + record.shipping_handling - record.order_discount
+        )
+    charges = (record.order_discount, record.sales_tax, record.shipping_handling)
+    if any(abs(amount) >= MONEY_LIMIT for amount in (*charges, sub_total, grand_total)):
+        problems.append(f"the order's amounts add up to {MONEY_LIMIT:,.0f} or more")
+    if problems:
+        raise OrderInputError("Wrong value(s): " + "; ".join(problems) + ".")
 
 
 def _present(data: dict[str, Any], key: str) -> bool:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from integration_manager.connector_errors import RecordError
+from integration_manager.http import remote_text
 from integration_manager.parsing import parse_amount
 from integration_manager.records import (
     Address,
@@ -766,8 +767,14 @@ def _parse(text: str, item: Field, fmt: CsvFormat) -> Any:
     if item.kind == WHOLE:
         if number != number.to_integral_value():
             raise ValueError(f"“{text}” is not a whole number")
+        if abs(number) >= WHOLE_LIMIT:
+            raise ValueError(f"“{text}” is larger than a stock level can be")
         return int(number)
     return number
+
+
+# A whole number is a stock level or a count, kept in a 32-bit integer column.
+WHOLE_LIMIT = 2**31
 
 
 def _parse_date(text: str, fmt: CsvFormat) -> datetime:
@@ -835,7 +842,7 @@ def _check_first_row(cells: list[str], slots: list[Slot], fmt: CsvFormat) -> Non
     if fmt.header:
         for i, header in expected:
             if i not in found:
-                seen = f"is “{cells[i]}”" if i < len(cells) else "is missing"
+                seen = f"is “{remote_text(cells[i], limit=60)}”" if i < len(cells) else "is missing"
                 raise _NotInFormat(
                     f"The header row does not match the format: column {i + 1} {seen}, the "
                     f"format expects “{header}”. Choose the format the file was made with, "

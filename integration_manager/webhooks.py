@@ -22,7 +22,11 @@ def webhook_notice(
     check itself could not run (the sender retries)."""
     headers = {name.lower(): value for name, value in request.headers.items()}
     try:
-        return connector.parse_webhook(headers=headers, body=request.body)
+        body = request.body
+    except ValueError:  # Django reads a Content-Length that is not a number with int()
+        return JsonResponse({"error": "The Content-Length header is not a number."}, status=400)
+    try:
+        return connector.parse_webhook(headers=headers, body=body)
     except AuthError:
         logger.warning("%s: webhook with a bad signature refused", what)
         return JsonResponse({"error": "Signature does not match."}, status=401)

@@ -16,10 +16,11 @@ def signature_matches(expected: str, offered: str) -> bool:
     """Constant time; what a sender typed (non-ASCII too) is compared as bytes, never raises.
 
     hmac.compare_digest refuses str with non-ASCII characters (TypeError): a header of
-    latin-1 bytes would have been a 500 instead of a refusal.
+    latin-1 bytes would have been a 500 instead of a refusal. surrogatepass, not
+    surrogateescape: half a surrogate pair outside \udc80-\udcff must not raise either.
     """
     return hmac.compare_digest(
-        expected.encode("utf-8", "surrogateescape"), offered.encode("utf-8", "surrogateescape")
+        expected.encode("utf-8", "surrogatepass"), offered.encode("utf-8", "surrogatepass")
     )
 
 

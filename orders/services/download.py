@@ -23,6 +23,7 @@ from orders.jobs import ORDER_DELIVERY
 from orders.models import Order, OrderLine, OrderStatus, SkippedOrder
 from orders.rows import ORDER_EVENTS, ORDER_LINES, ORDERS
 from orders.services.cancel import cancellations_apply
+from orders.storable import ID_LIMIT, order_record_problem
 from orders.upsert import cart_download_lock, orders_upsert, rows_insert
 from wms.models import ShipMethodMap
 
@@ -264,6 +265,9 @@ def _check(record: OrderRecord) -> None:
         raise RecordError(
             "The order has no date (or one without a time zone).", record_ref=record.source_order_id
         )
+    problem = order_record_problem(record)
+    if problem is not None:
+        raise RecordError(problem, record_ref=record.source_order_id[:ID_LIMIT])
 
 
 def _changed_at(record: OrderRecord):  # type: ignore[no-untyped-def]

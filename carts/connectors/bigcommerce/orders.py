@@ -50,6 +50,11 @@ def status_code(status_id: int) -> str:
 ORDER_STATUSES = tuple((status_code(status_id), name) for status_id, name in STATUS_NAMES.items())
 DEFAULT_STATUSES = tuple(status_code(status_id) for status_id in DEFAULT_DOWNLOAD_STATUSES)
 
+# What reading a payload that is not what BigCommerce documents raises: a key or item
+# missing, a value of another type (a string where an object belongs has no .get), a number
+# int() or Decimal cannot take (an infinite one overflows). Each fails its order alone.
+UNREADABLE = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError)
+
 # Money is sent with four decimals; finer differences are rounding, not discounts.
 FOUR_PLACES = Decimal("0.0001")
 CENT = Decimal("0.01")
@@ -66,7 +71,7 @@ def is_wanted(payload: Mapping[str, Any], *, statuses: frozenset[int]) -> bool:
     """Whether a listed order is normalised: one in the chosen statuses, or any cancellation."""
     try:
         status_id = int(payload.get("status_id", -1))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return True  # let normalisation report the order as unreadable
     return status_id in statuses or status_id == CANCELLED
 
@@ -371,14 +376,14 @@ def order_record(
     are in charges().
     """
     order_id = str(order.get("id", ""))
-    physical = [product for product in products if is_physical(product)]
-    if not physical:
-        return None  # a download or a gift certificate: nothing for the warehouse
     try:
+        physical = [product for product in products if is_physical(product)]
+        if not physical:
+            return None  # a download or a gift certificate: nothing for the warehouse
         return _record(
             order, products=products, physical=physical, shipping_addresses=shipping_addresses
         )
-    except (KeyError, TypeError, ValueError) as error:
+    except UNREADABLE as error:
         # The message names the order and the field, which only the connector knows.
         raise RecordError(
             f"Order {order_id} could not be read ({type(error).__name__}: {error}). "

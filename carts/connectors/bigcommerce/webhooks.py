@@ -32,7 +32,8 @@ def _signed_content(headers: Mapping[str, str], body: bytes) -> tuple[str, bytes
             "A BigCommerce webhook arrived with a timestamp more than 5 minutes off; it "
             "was refused as a possible replay. Check this server's clock."
         )
-    signed = delivery_id.encode("utf-8", "surrogateescape") + b"." + timestamp.encode() + b"."
+    # surrogatepass: whatever the id holds, it becomes bytes (and the signature fails).
+    signed = delivery_id.encode("utf-8", "surrogatepass") + b"." + timestamp.encode() + b"."
     return delivery_id, signed + body
 
 
@@ -59,7 +60,8 @@ def _payload(body: bytes, *, delivery_id: str) -> tuple[str, str, dict[str, Any]
         data = payload.get("data") or {}
         if not isinstance(data, dict):
             raise TypeError("data is not an object")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    # RecursionError: a body nested deeper than json.loads can go.
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise RecordError(
             "A BigCommerce webhook had an unreadable body.", record_ref=delivery_id
         ) from None

@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from carts.connectors.shopify.queries import Page, legacy_id, page
 from integration_manager.connector_errors import RecordError
-from integration_manager.parsing import format_utc, parse_amount, parse_iso_datetime
+from integration_manager.parsing import (
+    format_utc,
+    parse_amount,
+    parse_iso_datetime,
+    parse_text,
+)
 from integration_manager.records import ZERO, Address, OrderLineRecord, OrderRecord
 
 CENT = Decimal("0.01")
@@ -46,8 +51,11 @@ DEFAULT_FINANCIAL_STATUSES = ("PAID", "PARTIALLY_PAID", "PARTIALLY_REFUNDED")
 # Orders shipped in full (by the shop or by us) have nothing left for the warehouse.
 DONE_FULFILLMENT_STATUSES = frozenset({"FULFILLED", "RESTOCKED"})
 
-# What reading a payload that is not what Shopify documents raises.
-UNREADABLE = (KeyError, TypeError, ValueError, InvalidOperation)
+# What reading a payload that is not what Shopify documents raises: a key or line missing, a
+# value of another type (a string where an object belongs has no .get: AttributeError), a
+# number Decimal cannot take or divide by (ArithmeticError holds InvalidOperation and
+# DivisionByZero). Any of them fails that order alone, never the page (tests/fuzz/).
+UNREADABLE = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError)
 
 
 # the download window -----------------------------------------------------------------------
@@ -177,17 +185,21 @@ def _sum(amounts: Iterable[Decimal]) -> Decimal:
 
 def address(mailing: dict[str, Any] | None, *, email: str = "", phone: str = "") -> Address:
     mailing = mailing or {}
+
+    def field(*names: str) -> str:
+        return next((text for name in names if (text := parse_text(mailing.get(name)))), "")
+
     return Address(
-        company=mailing.get("company") or "",
-        first_name=mailing.get("firstName") or "",
-        last_name=mailing.get("lastName") or "",
-        address_1=mailing.get("address1") or "",
-        address_2=mailing.get("address2") or "",
-        city=mailing.get("city") or "",
-        state=mailing.get("provinceCode") or mailing.get("province") or "",
-        zip=mailing.get("zip") or "",
-        country=mailing.get("countryCodeV2") or "",
-        phone=mailing.get("phone") or phone,
+        company=field("company"),
+        first_name=field("firstName"),
+        last_name=field("lastName"),
+        address_1=field("address1"),
+        address_2=field("address2"),
+        city=field("city"),
+        state=field("provinceCode", "province"),
+        zip=field("zip"),
+        country=field("countryCodeV2"),
+        phone=field("phone") or phone,
         email=email,
     )
 
@@ -226,10 +238,10 @@ def line_charges(item: dict[str, Any], *, taxes_included: bool) -> _LineCharges 
     else:
         net = gross
     record = OrderLineRecord(
-        sku=item.get("sku") or "",
+        sku=parse_text(item.get("sku")),
         quantity=Decimal(current),
         price=unit.quantize(FOUR_PLACES),
-        description=item.get("name") or item.get("title") or "",
+        description=parse_text(item.get("name")) or parse_text(item.get("title")),
         source_line_id=legacy_id(item["id"]),
         discount=discount.quantize(FOUR_PLACES),
         tax=tax,
@@ -280,26 +292,27 @@ def order_record(node: dict[str, Any], *, line_items: Sequence[dict[str, Any]]) 
     sub_total = _sum(charge.net for charge in charges)
     sales_tax = (_sum(charge.record.tax for charge in charges) + shipping_tax).quantize(CENT)
     first_shipping = shipping_lines[0] if shipping_lines else {}
-    email = node.get("email") or ""
-    phone = node.get("phone") or ""
+    email = parse_text(node.get("email"))
+    phone = parse_text(node.get("phone"))
+    ship_code = parse_text(first_shipping.get("code")) or parse_text(first_shipping.get("title"))
     return OrderRecord(
-        source_order_id=str(node["legacyResourceId"]),
-        order_number=node.get("name") or str(node["legacyResourceId"]),
+        source_order_id=parse_text(node["legacyResourceId"]),
+        order_number=parse_text(node.get("name")) or parse_text(node["legacyResourceId"]),
         ordered_at=parse_iso_datetime(node["createdAt"]),
         updated_at=updated_at(node),
         ship_to=address(node.get("shippingAddress"), email=email, phone=phone),
         bill_to=address(node.get("billingAddress"), email=email, phone=phone),
         lines=tuple(charge.record for charge in charges),
-        ship_code=first_shipping.get("code") or first_shipping.get("title") or "",
-        ship_description=first_shipping.get("title") or "",
-        currency=node.get("currencyCode") or "USD",
+        ship_code=ship_code,
+        ship_description=parse_text(first_shipping.get("title")),
+        currency=parse_text(node.get("currencyCode")) or "USD",
         sub_total=sub_total,
         order_discount=ZERO,
         sales_tax=sales_tax,
         shipping_handling=shipping,
         grand_total=sub_total + sales_tax + shipping,
-        notes=node.get("note") or "",
+        notes=parse_text(node.get("note")),
         canceled=bool(node.get("cancelledAt")),
-        cart_status=node.get("displayFinancialStatus") or "",
+        cart_status=parse_text(node.get("displayFinancialStatus")),
         raw=_with_all_lines(node, line_items),
     )

@@ -53,7 +53,7 @@ def notice(*, headers: Mapping[str, str], body: bytes) -> WebhookNotice:
     reference = headers.get("x-shopify-webhook-id") or delivery_id
     try:
         payload = json.loads(body)
-    except (UnicodeDecodeError, ValueError):
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
         raise RecordError(
             "Shopify sent a webhook the hub could not read (not JSON); the next download "
             "picks the order up.",

@@ -241,7 +241,7 @@ def money(value: Any, *, field: str, order_id: str) -> Decimal:
         return parse_amount(value)
     except ValueError:
         raise RecordError(
-            f"WooCommerce order {order_id} has an unreadable amount in {field} ({value!r}). "
+            f"WooCommerce order {order_id} has an unreadable amount in {field} ({value!r:.40}). "
             "Open the order in WooCommerce and check its totals.",
             record_ref=order_id,
         ) from None
@@ -254,8 +254,28 @@ def order_id_of(payload: Any) -> str:
     return ""
 
 
+# What reading a payload that is not what WooCommerce documents raises: a key or line
+# missing, a value of another type (a line that is null has no .get), a number that Decimal
+# cannot take or divide by. Each fails its order alone, never the page (tests/fuzz/).
+UNREADABLE = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+
 def order_record(payload: Mapping[str, Any]) -> OrderRecord:
-    """Normalise one order from GET /orders; RecordError (record_ref = order id) if it cannot be.
+    """Normalise one order from GET /orders; RecordError (record_ref = order id) if it cannot be."""
+    order_id = order_id_of(payload)
+    try:
+        return _order_record(payload, order_id=order_id)
+    except UNREADABLE as error:
+        raise RecordError(
+            f"WooCommerce order {order_id or '(no id)'} could not be read "
+            f"({type(error).__name__}: {str(error)[:80]}). Check the order in WooCommerce; "
+            "the hub reads it again when it changes.",
+            record_ref=order_id,
+        ) from None
+
+
+def _order_record(payload: Mapping[str, Any], *, order_id: str) -> OrderRecord:
+    """The order normalised; RecordError for what the hub can name, UNREADABLE otherwise.
 
     Charges follow CartRover's definitions. WooCommerce applies coupons before tax, so a coupon
     is a pre-tax discount on each line (subtotal - total), never an order-level post-tax one.
@@ -263,7 +283,6 @@ def order_record(payload: Mapping[str, Any]) -> OrderRecord:
     (discount plugins add them) as the post-tax order discount, so the grand total still equals
     what the customer paid.
     """
-    order_id = order_id_of(payload)
     if not order_id:
         raise RecordError("WooCommerce sent an order without an id.", record_ref="")
     ordered_at = parse_gmt(payload.get("date_created_gmt"))

@@ -75,7 +75,7 @@ def _check_signature(signature: str, *, body: bytes, secret: str) -> None:
 def _payload(body: bytes, *, record_ref: str) -> Any:
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can go
         raise RecordError(
             "A WooCommerce webhook (correctly signed) had a body that is not JSON; it was "
             "ignored. The scheduled download still picks up the order.",

@@ -117,7 +117,7 @@ def fault_of(response: requests.Response) -> Fault:
     kind = str(payload.get("$type") or "").split(",", 1)[0].rsplit(".", 1)[-1]
     properties = tuple(
         (_short(item.get("name")), _short(item.get("value")))
-        for item in payload.get("properties") or []
+        for item in _listed(payload.get("properties"))
         if isinstance(item, dict)
     )
     return Fault(
@@ -125,8 +125,15 @@ def fault_of(response: requests.Response) -> Fault:
         error_code=_short(payload.get("errorCode")),
         hint=remote_text(payload.get("hint") or payload.get("message") or ""),
         properties=properties,
-        parameters=tuple(remote_text(name, limit=40) for name in payload.get("parameters") or []),
+        parameters=tuple(
+            remote_text(name, limit=40) for name in _listed(payload.get("parameters"))
+        ),
     )
+
+
+def _listed(value: Any) -> list[Any]:
+    # An error body is read whatever it holds: a number where a list belongs is no list.
+    return value if isinstance(value, list) else []
 
 
 def _short(value: Any) -> str:

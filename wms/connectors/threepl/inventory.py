@@ -24,11 +24,18 @@ def facility_name(customer: Mapping[str, Any], facility_id: int) -> str:
     return ""
 
 
+# The hub keeps stock in an integer column; no warehouse holds more of one SKU than this.
+MAX_QUANTITY = 2**31 - 1
+
+
 def _whole(value: Any) -> int:
+    """A quantity as a whole number; 0 when unreadable (NaN and infinity included, which
+    int() refuses with ValueError and OverflowError) or beyond any real stock count."""
     try:
-        return int(Decimal(str(value if value is not None else 0)))
-    except (InvalidOperation, ValueError):
+        whole = int(Decimal(str(value if value is not None else 0)))
+    except (InvalidOperation, ValueError, OverflowError):
         return 0
+    return whole if abs(whole) <= MAX_QUANTITY else 0
 
 
 def stock_levels(
@@ -44,7 +51,8 @@ def stock_levels(
     for row in rows:
         if str(row.get("facilityId", facility_id)) != str(facility_id):
             continue  # defensive: the query asked for one facility
-        sku = str((row.get("itemIdentifier") or {}).get("sku") or "").strip()
+        identifier = row.get("itemIdentifier")
+        sku = str(identifier.get("sku") or "").strip() if isinstance(identifier, Mapping) else ""
         if not sku:
             continue
         available, on_hand = totals.get(sku, (0, 0))
@@ -55,8 +63,8 @@ def stock_levels(
             sku=sku,
             location_id=str(facility_id),
             location_name=location_name,
-            available=max(0, available),
-            on_hand=max(0, on_hand),
+            available=min(max(0, available), MAX_QUANTITY),
+            on_hand=min(max(0, on_hand), MAX_QUANTITY),
             updated_at=now,
         )
         for sku, (available, on_hand) in sorted(totals.items())

@@ -35,19 +35,25 @@ def lookup_rql(*, cust_ref: str, customer_id: int) -> str:
     return f"referenceNum=={rql_value(cust_ref)};readOnly.customerIdentifier.id=={customer_id}"
 
 
+def read_only(payload: Any) -> Mapping[str, Any]:
+    """An order's readOnly object; empty when the reply has none, or something else there."""
+    value = payload.get("readOnly") if isinstance(payload, Mapping) else None
+    return value if isinstance(value, Mapping) else {}
+
+
 def order_id_of(payload: Mapping[str, Any]) -> int | None:
     """The WMS's order id (readOnly.orderId)."""
-    value = (payload.get("readOnly") or {}).get("orderId")
+    value = read_only(payload).get("orderId")
     try:
         return int(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float
         return None
 
 
 def status_of(payload: Mapping[str, Any]) -> int:
     try:
-        return int((payload.get("readOnly") or {}).get("status") or OPEN)
-    except (TypeError, ValueError):
+        return int(read_only(payload).get("status") or OPEN)
+    except (TypeError, ValueError, OverflowError):
         return OPEN
 
 
@@ -105,6 +111,11 @@ def _billing_code(codes: Sequence[Any], *, default: str) -> str:
     return default if not names or default in names else names[0]
 
 
+def _listed(value: Any) -> list[Any]:
+    # A reply is read whatever it holds: a flag or a number where a list belongs is no list.
+    return value if isinstance(value, list) else []
+
+
 def _active(entry: Mapping[str, Any]) -> bool:
     return not entry.get("deactivated") and entry.get("active") is not False
 
@@ -121,11 +132,11 @@ def ship_method_records(
         name = _text(carrier.get("name")) or _text(carrier.get("carrierCode"))
         shown = _text(carrier.get("displayName")) or name
         billing = _billing_code(
-            carrier.get("billingCodes") or payload.get("defaultBillingCodes") or [],
+            _listed(carrier.get("billingCodes") or payload.get("defaultBillingCodes")),
             default=default_billing_code,
         )
-        services = carrier.get("shipmentServices") or payload.get("defaultShipmentServices") or []
-        for service in services:
+        services = carrier.get("shipmentServices") or payload.get("defaultShipmentServices")
+        for service in _listed(services):
             if isinstance(service, Mapping) and not _active(service):
                 continue
             mode = _text(service, "code", "name")

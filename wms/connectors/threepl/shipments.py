@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from integration_manager.connector_errors import RecordError
 from integration_manager.parsing import parse_iso_datetime
 from integration_manager.records import ShipmentLineRecord, ShipmentRecord
-from wms.connectors.threepl.client import resource_list
-from wms.connectors.threepl.orders import CANCELED, order_id_of, status_of
+from wms.connectors.threepl.client import LABEL, resource_list
+from wms.connectors.threepl.orders import CANCELED, order_id_of, read_only, status_of
 
 # Changes are read again this far back: a change committed late, or stamped by another
 # server's clock, is still seen. Shipments are stored once per package, so a repeat is free.
@@ -44,7 +45,7 @@ def _stamp(moment: datetime) -> str:
 
 
 def modified_of(order: Mapping[str, Any]) -> datetime | None:
-    return _naive((order.get("readOnly") or {}).get("lastModifiedDate"))
+    return _naive(read_only(order).get("lastModifiedDate"))
 
 
 def window_start(cursor: str | None, *, now: datetime) -> str:
@@ -107,11 +108,20 @@ class ClosedOrderListing:
         return True
 
 
+# Ship confirm stores quantities in a column of 12 digits, 3 after the point.
+MAX_QUANTITY = Decimal(10) ** 9
+
+
 def _quantity(value: Any) -> Decimal:
+    """A line's quantity; 0 when missing or not a number. ValueError for an infinite, NaN or
+    impossibly large one, which cannot be stored and says nothing of what shipped."""
     try:
-        return Decimal(str(value if value is not None else 0))
+        quantity = Decimal(str(value if value is not None else 0))
     except InvalidOperation:
         return Decimal("0")
+    if not quantity.is_finite() or abs(quantity) >= MAX_QUANTITY:
+        raise ValueError(f"quantity {str(value)[:20]}")
+    return quantity
 
 
 def _items(order: Mapping[str, Any]) -> list[tuple[str, str, Decimal]]:
@@ -142,19 +152,37 @@ def _contents(package: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 
 def _shipped_at(order: Mapping[str, Any]) -> datetime:
-    read_only = order.get("readOnly") or {}
+    dates = read_only(order)
     for name in ("shipDate", "smallParcelShipDate", "processDate", "lastModifiedDate"):
         try:
-            return parse_iso_datetime(read_only.get(name))  # no offset: read as UTC
+            return parse_iso_datetime(dates.get(name))  # no offset: read as UTC
         except ValueError:
             continue
     return datetime.now(UTC).replace(microsecond=0)
 
 
+# What reading an order that is not what the WMS documents raises: a value of another type
+# (a line that is null has no .get), a quantity that is no finite number (_quantity).
+UNREADABLE = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError)
+
+
 def shipment_records(order: Mapping[str, Any]) -> list[ShipmentRecord]:
     """A closed order's shipments: one per package, its lines from packageContents; an order
     closed without packages is one shipment of all its lines (order-level tracking, if any).
-    The documented order model has no shipping cost, so none is reported."""
+    The documented order model has no shipping cost, so none is reported. RecordError for an
+    order that cannot be read."""
+    try:
+        return _shipment_records(order)
+    except UNREADABLE as error:
+        reference = str(order.get("referenceNum") or order_id_of(order) or "")[:40]
+        raise RecordError(
+            f"{LABEL} sent a closed order ({reference or 'no reference'}) the hub could not "
+            f"read ({type(error).__name__}: {str(error)[:80]}). Check the order in the WMS.",
+            record_ref=reference,
+        ) from None
+
+
+def _shipment_records(order: Mapping[str, Any]) -> list[ShipmentRecord]:
     order_id = order_id_of(order)
     if order_id is None or status_of(order) == CANCELED:
         return []
@@ -163,7 +191,7 @@ def shipment_records(order: Mapping[str, Any]) -> list[ShipmentRecord]:
     sku_by_item = {item_id: sku for item_id, sku, _ in items}
     packages = [
         package
-        for package in (order.get("readOnly") or {}).get("packages") or []
+        for package in read_only(order).get("packages") or []
         if isinstance(package, Mapping)
     ]
     common = {

@@ -112,7 +112,7 @@ def _embedded_json(value: Any) -> Any:
     if isinstance(value, str) and value.strip()[:1] in ("{", "["):
         try:
             return camel_keys(json.loads(value))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deep to read
             return None
     return camel_keys(value) if isinstance(value, dict | list) else None
 
@@ -125,7 +125,8 @@ def webhook_notice(body: bytes) -> WebhookNotice:
     try:
         payload = camel_keys(json.loads(body))
         event_type = str(payload["eventType"])
-    except (ValueError, KeyError, TypeError):
+    # RecursionError: a body nested deeper than json.loads (or camel_keys) can go.
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise RecordError(
             f"A {LABEL} webhook had an unreadable body.", record_ref=delivery_id
         ) from None
