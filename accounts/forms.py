@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 
-from accounts.models import Account, Membership, Merchant, Role
+from accounts.models import RETENTION_MAX_DAYS, Account, Membership, Merchant, Role
 from accounts.tenancy import scoped
 from integration_manager.text import validate_single_line
 
@@ -102,6 +102,54 @@ class AccountSwitchForm(forms.Form):
 class AccountSettingsForm(forms.Form):
     name = forms.CharField(label="Account name", max_length=200, validators=[validate_single_line])
     timezone = TimezoneField()
+
+
+class DataPolicyForm(forms.ModelForm):
+    """How long the account keeps personal data and job runs (docs/data-life.md)."""
+
+    class Meta:
+        model = Account
+        fields = ["personal_data_days", "job_runs_kept_days", "failed_job_runs_kept_days"]
+        labels = {
+            "personal_data_days": "Remove customers' personal data after (days)",
+            "job_runs_kept_days": "Keep successful job runs for (days)",
+            "failed_job_runs_kept_days": "Keep failed job runs for (days)",
+        }
+        help_texts = {
+            "personal_data_days": (
+                "Counted from when the order was confirmed or canceled. 1 to 3650: personal "
+                "data is never kept for ever."
+            ),
+            "job_runs_kept_days": "Runs that worked, or had nothing to do. 1 to 3650 days.",
+            "failed_job_runs_kept_days": (
+                "Runs that failed or partly failed: kept longer, to look into. 1 to 3650 days."
+            ),
+        }
+        widgets = {
+            name: forms.NumberInput(attrs={"min": 1, "max": RETENTION_MAX_DAYS})
+            for name in ("personal_data_days", "job_runs_kept_days", "failed_job_runs_kept_days")
+        }
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting an account asks for its name, typed: a click alone is not enough."""
+
+    confirm_name = forms.CharField(label="Type the account's name to confirm", max_length=200)
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["confirm_name"].help_text = f"Type “{account.name}” exactly."
+        self.fields["confirm_name"].widget.attrs["autocomplete"] = "off"
+
+    def clean_confirm_name(self) -> str:
+        typed = self.cleaned_data["confirm_name"].strip()
+        if typed != self.account.name:
+            raise forms.ValidationError(
+                "That is not the account's name, so nothing was deleted. Type it exactly as "
+                "shown, with the same capitals."
+            )
+        return typed
 
 
 class MerchantForm(forms.Form):

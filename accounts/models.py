@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -62,6 +63,9 @@ class AlertFrequency(models.TextChoices):
     DAILY = "daily", "Daily digest"
 
 
+RETENTION_MAX_DAYS = 3650
+
+
 class Account(models.Model):
     """A tenant: a 3PL warehouse with many merchants, or a single merchant."""
 
@@ -86,6 +90,28 @@ class Account(models.Model):
         "grace for new orders (minutes)", default=60
     )
     stuck_at_wms_days = models.PositiveIntegerField("days at the WMS before an alert", default=5)
+    # The data's life (orders/services/personal_data.py, jobs/retention.py). Personal data
+    # has no "never": an order's customer is not kept forever, so at most ten years. The
+    # database defaults let code that predates these columns (older migrations' models)
+    # still insert accounts.
+    personal_data_days = models.PositiveIntegerField(
+        "days before personal data is removed",
+        default=90,
+        db_default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(RETENTION_MAX_DAYS)],
+    )
+    job_runs_kept_days = models.PositiveIntegerField(
+        "days successful job runs are kept",
+        default=30,
+        db_default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(RETENTION_MAX_DAYS)],
+    )
+    failed_job_runs_kept_days = models.PositiveIntegerField(
+        "days failed job runs are kept",
+        default=180,
+        db_default=180,
+        validators=[MinValueValidator(1), MaxValueValidator(RETENTION_MAX_DAYS)],
+    )
     created_at = models.DateTimeField(default=now)
 
     class Meta:

@@ -139,6 +139,25 @@ def account_update(*, account: Account, name: str, timezone_name: str) -> Accoun
     return account
 
 
+def account_data_policy_update(
+    *,
+    account: Account,
+    personal_data_days: int,
+    job_runs_kept_days: int,
+    failed_job_runs_kept_days: int,
+) -> Account:
+    """Change how long the account keeps personal data and job runs; the next removal and
+    cleanup runs apply it."""
+    account.personal_data_days = personal_data_days
+    account.job_runs_kept_days = job_runs_kept_days
+    account.failed_job_runs_kept_days = failed_job_runs_kept_days
+    account.full_clean()
+    account.save(
+        update_fields=["personal_data_days", "job_runs_kept_days", "failed_job_runs_kept_days"]
+    )
+    return account
+
+
 @transaction.atomic
 def merchant_create(
     *,

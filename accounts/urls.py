@@ -37,6 +37,10 @@ urlpatterns = [
     path("no-account/", views.no_account, name="no_account"),
     path("account/switch/", views.account_switch, name="account_switch"),
     path("settings/", views.account_settings, name="account_settings"),
+    # No account id in the path: the pages act on the current account, and take its id in
+    # the query or form so that a stale page never acts on another one.
+    path("settings/data/", views.account_data, name="account_data"),
+    path("settings/data/export.jsonl", views.account_export, name="account_export"),
     path("merchants/", views.merchant_list, name="merchant_list"),
     path("merchants/new/", views.merchant_create, name="merchant_create"),
     path("merchants/<int:merchant_id>/", views.merchant_edit, name="merchant_edit"),

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import services
+from accounts.data import account_delete, account_export_lines
 from accounts.forms import (
+    AccountDeleteForm,
     AccountSettingsForm,
     AccountSwitchForm,
     ChoosePasswordForm,
+    DataPolicyForm,
     InvitationForm,
     MembershipForm,
     MerchantCreateForm,
@@ -27,7 +31,7 @@ from accounts.forms import (
     SignUpForm,
 )
 from accounts.middleware import SESSION_ACCOUNT_KEY
-from accounts.models import Invitation, Membership, Merchant, Role, User
+from accounts.models import Account, Invitation, Membership, Merchant, Role, User
 from accounts.tenancy import member_required, scoped
 from accounts.throttle import (
     client_address,
@@ -168,10 +172,19 @@ def account_switch(request: HttpRequest) -> HttpResponse:
 @member_required("can_edit_account")
 def account_settings(request: HttpRequest) -> HttpResponse:
     account = request.membership.account
+    # Two forms on one page: the button that posted says which one was sent.
+    saving_policy = request.method == "POST" and "save_policy" in request.POST
+    saving_account = request.method == "POST" and not saving_policy
     form = AccountSettingsForm(
-        request.POST or None, initial={"name": account.name, "timezone": account.timezone}
+        request.POST if saving_account else None,
+        initial={"name": account.name, "timezone": account.timezone},
     )
-    if request.method == "POST" and form.is_valid():
+    policy_form = DataPolicyForm(
+        request.POST if saving_policy else None,
+        instance=Account.objects.get(id=account.id),  # an invalid post must not touch `account`
+        prefix="policy",
+    )
+    if saving_account and form.is_valid():
         services.account_update(
             account=account,
             name=form.cleaned_data["name"],
@@ -179,7 +192,50 @@ def account_settings(request: HttpRequest) -> HttpResponse:
         )
         messages.success(request, "Account settings saved.")
         return redirect("account_settings")
-    return render(request, "accounts/account_settings.html", {"form": form, "account": account})
+    if saving_policy and policy_form.is_valid():
+        services.account_data_policy_update(account=account, **policy_form.cleaned_data)
+        messages.success(request, "Data policy saved: the next removal and cleanup runs use it.")
+        return redirect("account_settings")
+    context = {"form": form, "policy_form": policy_form, "account": account}
+    return render(request, "accounts/account_settings.html", context)
+
+
+def _account_of_admin(request: HttpRequest, *, account_id: str | None) -> Account:
+    """The member's current account, if they are its admin; a 404 otherwise. account_id
+    (a form's or link's) must name that account: a page left open in a tab from before an
+    account switch never exports or deletes the other one, nor does another account's id."""
+    membership = request.membership
+    if not membership.can_edit_account:
+        raise Http404("No such account.")
+    account = get_object_or_404(scoped(Account.objects.all(), membership))
+    if account_id is not None and account_id != str(account.id):
+        raise Http404("No such account.")
+    return account
+
+
+@member_required()
+def account_data(request: HttpRequest) -> HttpResponse:
+    posted = request.POST.get("account", "") if request.method == "POST" else None
+    account = _account_of_admin(request, account_id=posted)
+    form = AccountDeleteForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        name = account.name
+        account_delete(account=account)
+        logout(request)
+        messages.success(request, f"The account “{name}” and all its data were deleted.")
+        return redirect("login")
+    return render(request, "accounts/account_data.html", {"account": account, "form": form})
+
+
+@member_required()
+def account_export(request: HttpRequest) -> StreamingHttpResponse:
+    account = _account_of_admin(request, account_id=request.GET.get("account", ""))
+    response = StreamingHttpResponse(
+        account_export_lines(account=account), content_type="application/x-ndjson"
+    )
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="account-{account.id}-{stamp}.jsonl"'
+    return response
 
 
 @member_required("can_view_merchants")

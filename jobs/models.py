@@ -36,7 +36,7 @@ class ServiceSchedule(models.Model):
     cart = models.ForeignKey(
         CartConnection, on_delete=models.CASCADE, null=True, blank=True, related_name="schedules"
     )
-    # The services apps declared (jobs/registry.py); jobs lists none of its own.
+    # The services apps declared (jobs/registry.py); jobs declares only its own cleanup.
     service = models.CharField(max_length=30, choices=service_choices)
     frequency = models.CharField(max_length=12, choices=Frequency.choices, default=Frequency.OFF)
     daily_at = models.TimeField(null=True, blank=True, help_text="Local time in the account's zone")
@@ -127,7 +127,7 @@ class JobRun(models.Model):
     schedule = models.ForeignKey(
         ServiceSchedule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # The services apps declared (jobs/registry.py); jobs lists none of its own.
+    # The services apps declared (jobs/registry.py); jobs declares only its own cleanup.
     service = models.CharField(max_length=30, choices=service_choices)
     trigger = models.CharField(max_length=20, choices=Trigger.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING)

@@ -1,16 +1,17 @@
-"""The order pipeline's four services as jobs runs them: names, levels, defaults."""
+"""The order pipeline's four services, and personal data removal, as jobs runs them."""
 
 from __future__ import annotations
 
 from carts.outcomes import cart_service
 from jobs.models import Frequency
-from jobs.registry import ServiceSpec
+from jobs.registry import MERCHANT, ServiceSpec
 from wms.outcomes import wms_service
 
 ORDER_DOWNLOAD = "order_download"
 ORDER_DELIVERY = "order_delivery"
 SHIP_CONFIRM = "ship_confirm"
 SHIPMENT_UPLOAD = "shipment_upload"
+PERSONAL_DATA_REMOVAL = "personal_data_removal"
 
 
 def order_services() -> list[ServiceSpec]:
@@ -18,6 +19,7 @@ def order_services() -> list[ServiceSpec]:
     poll; delivery and upload wait for what the others store."""
     from orders.services.delivery import orders_deliver
     from orders.services.download import orders_download
+    from orders.services.personal_data import orders_personal_data_remove
     from orders.services.ship_confirm import shipments_fetch
     from orders.services.shipment_upload import shipments_upload, shipments_upload_help
 
@@ -54,5 +56,18 @@ def order_services() -> list[ServiceSpec]:
             position=20,
             # A large backlog is shared with helper runs on other workers.
             helper=lambda schedule, run: shipments_upload_help(cart=schedule.cart, run=run),
+        ),
+        # Not a wms_service: it never calls the WMS, so its outcome says nothing about it.
+        # Every 12 hours, not daily: a daily schedule needs a time of day, and a new
+        # merchant's schedules start without one.
+        ServiceSpec(
+            PERSONAL_DATA_REMOVAL,
+            label="Personal data removal",
+            level=MERCHANT,
+            default_frequency=Frequency.HOURS_12,
+            run=lambda schedule, run: orders_personal_data_remove(
+                merchant=schedule.merchant, run=run
+            ),
+            position=90,
         ),
     ]

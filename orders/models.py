@@ -119,6 +119,11 @@ class Order(models.Model):
     wms_reference = models.CharField("WMS reference", max_length=100, blank=True)
 
     raw = models.JSONField("source payload", default=dict, blank=True)
+    # When personal data was replaced by **PII Removed** (orders/services/personal_data.py).
+    # Indexed: the removal run looks for the orders still without it.
+    pii_removed_at = models.DateTimeField(
+        "personal data removed", null=True, blank=True, db_index=True
+    )
 
     class Meta:
         constraints = [

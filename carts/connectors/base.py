@@ -45,6 +45,9 @@ class CartConnector(Connector):
 
     ORDER_STATUSES: tuple[tuple[str, str], ...] = ()
     DEFAULT_STATUSES: tuple[str, ...] = ()
+    # A platform's own deadline for personal data, in days after the order ships (Amazon:
+    # 30); the hub removes it then even if the account's policy would keep it longer.
+    personal_data_days_after_shipment: int | None = None
 
     def window_start(self, cursor: str | None) -> datetime:
         """Where a download starts: the cursor minus the overlap, or the earliest order date."""
