@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Q
+from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -110,18 +110,27 @@ def _stuck_new(now: datetime) -> dict[tuple[int, int], int]:
     from orders.models import Order, OrderStatus
 
     counts: dict[tuple[int, int], int] = {}
+    waiting = Order.objects.filter(status=OrderStatus.NEW, sending_canceled=False)
+    # Only merchants with a new order at all are looked at: one COUNT per delivery schedule
+    # took minutes at 100,000 merchants.
+    oldest = dict(
+        waiting.order_by()
+        .values("merchant_id")
+        .annotate(oldest=Min("created_at"))
+        .values_list("merchant_id", "oldest")
+    )
     # Off, or paused on refused credentials (its own alert): not stuck, held on purpose.
     schedules = ServiceSchedule.objects.filter(
-        service=ORDER_DELIVERY, cart=None, enabled=True
+        service=ORDER_DELIVERY, cart=None, enabled=True, merchant_id__in=list(oldest)
     ).select_related("account")
     for schedule in schedules:
         wait = _delivery_interval(schedule.frequency) + timedelta(
             minutes=schedule.account.stuck_new_grace_minutes
         )
-        count = Order.objects.filter(
+        if oldest[schedule.merchant_id] >= now - wait:
+            continue
+        count = waiting.filter(
             merchant_id=schedule.merchant_id,
-            status=OrderStatus.NEW,
-            sending_canceled=False,
             created_at__lt=now - wait,
         ).count()
         if count:

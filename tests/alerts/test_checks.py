@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.core.cache import cache
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.services import merchant_create
 from alerts.checks import orders_stuck_check, scheduler_check
 from alerts.models import Alert, AlertKind
 from carts.models import CartConnection
@@ -195,6 +198,17 @@ class OrdersStuckTests(BaseTestCase):
         )
         orders_stuck_check(now=self.now + timedelta(minutes=40))
         self.assertFalse(self.stuck().exists())
+
+    def test_merchants_without_new_orders_cost_no_query_each(self) -> None:
+        create_order(self.cart, number=1, created_at=self.now - timedelta(minutes=61))
+        orders_stuck_check(now=self.now)  # raises the alert; the checks below find it raised
+        with CaptureQueriesContext(connection) as few:
+            orders_stuck_check(now=self.now)
+        for number in range(20):
+            merchant_create(account=self.alices_account, name=f"Quiet {number}")
+        with CaptureQueriesContext(connection) as many:
+            orders_stuck_check(now=self.now)
+        self.assertEqual(len(many), len(few))
 
     def test_orders_at_the_wms_longer_than_the_accounts_days_are_stuck(self) -> None:
         self.alices_account.stuck_at_wms_days = 3
