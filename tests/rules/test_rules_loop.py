@@ -43,11 +43,14 @@ class UnknownSkuLoopTests(WorkerTestCase):
             why="LANTERN-OLD-1 mapped with a product alias.",
         )
         self.assertEqual(len(released), 3)
+        # The alert is resolved once the run has recorded the deliveries, a moment after.
         wait_for(
-            lambda: Order.objects.filter(delivered_at__isnull=False).count() == 3,
-            what="the released orders to reach the WMS on their own",
+            lambda: (
+                Order.objects.filter(delivered_at__isnull=False).count() == 3
+                and Alert.objects.filter(id=alert.id, resolved_at__isnull=False).exists()
+            ),
+            what="the released orders to reach the WMS on their own, and the alert resolved",
         )
         self.assertEqual(Alert.objects.filter(kind=AlertKind.ORDER_REFUSED).count(), 1)
-        self.assertIsNotNone(Alert.objects.get(id=alert.id).resolved_at)
         skus = {line[0] for row in SandboxWmsOrder.objects.all() for line in row.payload["lines"]}
         self.assertEqual(skus, {"LAMP-HD-300", "TENT-2P-GRN"})
