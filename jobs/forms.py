@@ -11,6 +11,14 @@ from jobs.models import Frequency
 
 class ScheduleForm(forms.Form):
     frequency = forms.ChoiceField(choices=Frequency.choices)
+
+    def __init__(self, *args: Any, required: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if required:  # a duty of the account's policy: no Off to choose
+            self.fields["frequency"].choices = [
+                choice for choice in Frequency.choices if choice[0] != Frequency.OFF
+            ]
+
     daily_at = forms.TimeField(
         required=False,
         label="At (local time)",

@@ -47,6 +47,8 @@ class ServiceSpec:
     on_error: Callable[[ServiceSchedule, Exception], None] | None = None
     on_success: Callable[[ServiceSchedule], None] | None = None
     helper: Callable[[ServiceSchedule, RunRecorder], None] | None = None
+    # A duty, not a choice (personal data removal): it may run less often, never Off.
+    required: bool = False
 
 
 def service_maker(

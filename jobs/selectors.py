@@ -64,6 +64,7 @@ def with_schedule_forms(rows: list[ServiceRow], *, prefix: str) -> list[ServiceR
         row.form = ScheduleForm(  # type: ignore[attr-defined]
             initial={"frequency": row.schedule.frequency, "daily_at": row.schedule.daily_at},
             auto_id=f"id_{prefix}_{row.schedule.service}_%s",
+            required=service_spec(row.schedule.service).required,
         )
     return rows
 

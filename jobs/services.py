@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import Merchant
 from carts.models import CartConnection
 from jobs.models import Frequency, ServiceSchedule
-from jobs.registry import CART, MERCHANT, services_at
+from jobs.registry import CART, MERCHANT, service_spec, services_at
 from jobs.runner import nudge_dispatcher
 from jobs.schedules import schedule_next_run
 
@@ -67,6 +67,12 @@ def schedule_update(*, schedule: ServiceSchedule, frequency: str, daily_at: time
     """Change how often a service runs; the next run is computed from now."""
     if frequency == Frequency.DAILY and daily_at is None:
         raise ValidationError({"daily_at": "Choose the time of day for a daily run."})
+    spec = service_spec(schedule.service)
+    if frequency == Frequency.OFF and spec.required:
+        raise ValidationError(
+            f"{spec.label} keeps to the account's policy: it can run less often, but not be "
+            "turned off. The policy is on the account's settings page."
+        )
     schedule.frequency = frequency
     schedule.daily_at = daily_at if frequency == Frequency.DAILY else None
     schedule.save(update_fields=["frequency", "daily_at", "updated_at"])

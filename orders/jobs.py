@@ -69,5 +69,6 @@ def order_services() -> list[ServiceSpec]:
                 merchant=schedule.merchant, run=run
             ),
             position=90,
+            required=True,
         ),
     ]

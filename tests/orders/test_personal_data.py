@@ -211,6 +211,27 @@ class PersonalDataRemovalTests(BaseTestCase):
         self.assertEqual(schedule.frequency, Frequency.HOURS_12)
         self.assertTrue(schedule.enabled)
 
+    def test_it_can_run_less_often_but_not_be_turned_off(self) -> None:
+        schedule = ServiceSchedule.objects.get(
+            merchant=self.bobs_merchant, cart=None, service=PERSONAL_DATA_REMOVAL
+        )
+        self.client.force_login(self.alice)
+        url = reverse("schedule_update", args=[schedule.id])
+        response = self.client.post(url, {"frequency": Frequency.OFF}, follow=True)
+        schedule.refresh_from_db()
+        self.assertEqual(schedule.frequency, Frequency.HOURS_12)
+        self.assertContains(response, "can run less often, but not be turned off")
+        self.client.post(url, {"frequency": Frequency.DAILY, "daily_at": "03:00"})
+        schedule.refresh_from_db()
+        self.assertEqual(schedule.frequency, Frequency.DAILY)
+        page = self.client.get(reverse("merchant_edit", args=[self.bobs_merchant.id]))
+        form = next(
+            row.form
+            for row in page.context["rows"]
+            if row.schedule.service == PERSONAL_DATA_REMOVAL
+        )
+        self.assertNotIn(Frequency.OFF, dict(form.fields["frequency"].choices))
+
     def test_it_removes_canceled_orders_and_leaves_open_ones(self) -> None:
         canceled = create_order(
             self.cart, number=1, status=OrderStatus.CANCELED, updated_at=self.long_ago
