@@ -7,7 +7,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from jobs.models import Frequency, Heartbeat, JobRun, ServiceSchedule
@@ -254,6 +254,19 @@ def _give_up(
     )
 
 
+def helpers_reap(*, now: datetime) -> int:
+    """Close the helper runs whose worker died, and make their schedules due now: what the
+    helper held is free, and the run it helped may have ended already."""
+    from jobs.runner import helper_runs_close_dead
+
+    schedule_ids = helper_runs_close_dead(JobRun.objects.all(), now=now)
+    if schedule_ids:
+        ServiceSchedule.objects.filter(id__in=schedule_ids).filter(
+            Q(next_run_at__isnull=True) | Q(next_run_at__gt=now)
+        ).update(next_run_at=now)
+    return len(schedule_ids)
+
+
 def heartbeat_beat(name: str, now: datetime) -> None:
     if not Heartbeat.objects.filter(name=name).update(beat_at=now):
         Heartbeat.objects.get_or_create(name=name, defaults={"beat_at": now})
@@ -273,6 +286,7 @@ def dispatch_tick(*, now: datetime | None = None) -> list[tuple[int, datetime, s
     now = now or timezone.now()
     heartbeat_beat(DISPATCHER_HEARTBEAT, now)
     schedules_reap(now=now)
+    helpers_reap(now=now)
     dispatched: list[tuple[int, datetime, str]] = []
     # A full claim means more are due: claim again now rather than a whole tick later.
     for _ in range(MAX_CLAIM_ROUNDS):

@@ -148,6 +148,12 @@ class JobRun(models.Model):
             models.Index(
                 fields=["merchant", "service", "-started_at"], name="jobrun_merchant_service"
             ),
+            # The runs still running, which each dispatcher tick looks at: a few rows.
+            models.Index(
+                fields=["trigger"],
+                condition=models.Q(status="running"),
+                name="jobrun_running",
+            ),
         ]
 
     def __str__(self) -> str:

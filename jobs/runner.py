@@ -7,7 +7,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from integration_manager.connector_errors import ConnectorError, RateLimited
@@ -183,8 +183,8 @@ def schedule_interrupted(
 
 
 # A helper run takes its lock right after its JobRun is written; one younger than this may
-# not hold it yet.
-HELPER_LOCK_GRACE = timedelta(minutes=1)
+# not hold it yet. Short: a dead helper's shipments wait this long plus a tick.
+HELPER_LOCK_GRACE = timedelta(seconds=20)
 
 
 def helper_lock_key(job_run_id: int) -> int:
@@ -195,21 +195,31 @@ def helper_lock_key(job_run_id: int) -> int:
 def helpers_close_dead(schedule: ServiceSchedule, *, now: datetime) -> int:
     """Close, as failed, the helper runs of this schedule whose process died (their lock is
     free); returns how many."""
-    running = JobRun.objects.filter(
-        schedule=schedule,
-        status=JobRun.Status.RUNNING,
-        trigger=JobRun.Trigger.HELPER,
-        started_at__lt=now - HELPER_LOCK_GRACE,
-    ).values_list("id", flat=True)
+    return len(helper_runs_close_dead(JobRun.objects.filter(schedule=schedule), now=now))
+
+
+def helper_runs_close_dead(runs: QuerySet[JobRun], *, now: datetime) -> set[int]:
+    """Close, as failed, the helper runs among these whose process died; returns their
+    schedules' ids. What a dead helper held (claims owned by its run) is free once it is
+    closed."""
+    running = dict(
+        runs.filter(
+            status=JobRun.Status.RUNNING,
+            trigger=JobRun.Trigger.HELPER,
+            started_at__lt=now - HELPER_LOCK_GRACE,
+        ).values_list("id", "schedule_id")
+    )
     if not running:
-        return 0
+        return set()
     keys = {helper_lock_key(run_id): run_id for run_id in running}
     with schedules_unowned(keys, namespace=HELPER_LOCK) as free:
         dead = [keys[key] for key in free]
         JobRun.objects.filter(id__in=dead, status=JobRun.Status.RUNNING).update(
             status=JobRun.Status.FAILED, finished_at=now, message=INTERRUPTED
         )
-    return len(dead)
+    if dead:
+        logger.warning("closed %s helper run(s) whose worker stopped", len(dead))
+    return {running[run_id] for run_id in dead}
 
 
 def _helpers_sender(schedule: ServiceSchedule, job_run: JobRun):  # type: ignore[no-untyped-def]

@@ -302,9 +302,13 @@ class Shipment(models.Model):
     # Set when an attempt to send it begins; still set after an attempt without a clear
     # outcome, so the next one asks the cart first.
     upload_started_at = models.DateTimeField(null=True, blank=True)
-    # Taken by an upload run or helper (orders/services/shipment_upload.py) and renewed
-    # before each send: nobody else takes it until this is UPLOAD_CLAIM_LEASE old.
+    # Taken by an upload run or helper (orders/services/shipment_upload.py), renewed before
+    # each send: nobody else takes it while that run is running. A run whose process died
+    # is closed by the dispatcher's reaper within a tick, and its claims are free again.
     upload_claimed_at = models.DateTimeField(null=True, blank=True)
+    upload_job_run = models.ForeignKey(
+        JobRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["shipped_at", "id"]

@@ -25,6 +25,7 @@ from integration_manager.records import (
     UploadOrder,
 )
 from inventory.rules import kits_complete
+from jobs.models import JobRun
 from jobs.recorder import RunRecorder
 from orders.models import Order, OrderLine, OrderStatus, Shipment, ShipmentLine
 from orders.services.cart_cancel import cart_cancels_send
@@ -35,9 +36,6 @@ from wms.carriers import cart_carrier_for, cart_carriers_load
 BATCH_SIZE = 200
 # Shipments taken from the queue at a time, and recorded as sent together.
 CLAIM_CHUNK = 25
-# A claim nobody renewed for this long belongs to a process that died: others may take it.
-# Longer than one shipment's sends can last (a few HTTP calls, each within its timeout).
-UPLOAD_CLAIM_LEASE = timedelta(minutes=5)
 # A backlog of more than two chunks is shared with helper runs on other workers.
 SHARE_EACH = 2 * CLAIM_CHUNK
 MAX_HELPERS = 3
@@ -92,10 +90,16 @@ def _say(run: RunRecorder) -> None:
 
 def _available(cart: CartConnection, *, now: datetime) -> QuerySet[Shipment]:
     """Shipments waiting for the cart that nobody holds: never sent, not waiting out a
-    refusal, and unclaimed or claimed by a process that died."""
+    refusal, and unclaimed or claimed by a run that is no longer running.
+
+    Claims are owned by runs, not timed: a run whose worker died is closed within a
+    dispatcher tick (its run lock is gone), so its shipments go on at once rather than
+    after a lease, and no process's clock decides whether another's claim ran out."""
     return Shipment.objects.filter(cart=cart, uploaded_at=None).filter(
         Q(upload_not_before__isnull=True) | Q(upload_not_before__lte=now),
-        Q(upload_claimed_at__isnull=True) | Q(upload_claimed_at__lt=now - UPLOAD_CLAIM_LEASE),
+        Q(upload_claimed_at__isnull=True)
+        | Q(upload_job_run__isnull=True)
+        | ~Q(upload_job_run__status=JobRun.Status.RUNNING),
     )
 
 
@@ -104,7 +108,7 @@ def _drain(cart: CartConnection, *, connector, run: RunRecorder) -> bool:  # typ
     carriers = cart_carriers_load(merchant_id=cart.merchant_id)
     taken = 0
     while taken < BATCH_SIZE:
-        chunk, claimed_at = _chunk_claim(cart)
+        chunk, claimed_at = _chunk_claim(cart, run=run)
         if not chunk:
             return False
         taken += len(chunk)
@@ -112,18 +116,20 @@ def _drain(cart: CartConnection, *, connector, run: RunRecorder) -> bool:  # typ
     return _available(cart, now=timezone.now()).exists()
 
 
-def _chunk_claim(cart: CartConnection) -> tuple[list[Shipment], datetime]:
-    """Take the next CLAIM_CHUNK shipments nobody holds. SKIP LOCKED lets helpers claim
-    side by side on PostgreSQL; SQLite's transactions already take turns."""
+def _chunk_claim(cart: CartConnection, *, run: RunRecorder) -> tuple[list[Shipment], datetime]:
+    """Take the next CLAIM_CHUNK shipments nobody holds, for this run. SKIP LOCKED lets
+    helpers claim side by side on PostgreSQL; SQLite's transactions already take turns."""
     now = timezone.now()
     with transaction.atomic():
         ids = list(
             _available(cart, now=now)
             .order_by("id")
-            .select_for_update(skip_locked=True)
+            .select_for_update(skip_locked=True, of=("self",))
             .values_list("id", flat=True)[:CLAIM_CHUNK]
         )
-        Shipment.objects.filter(id__in=ids).update(upload_claimed_at=now)
+        Shipment.objects.filter(id__in=ids).update(
+            upload_claimed_at=now, upload_job_run=run.job_run
+        )
     chunk = list(
         Shipment.objects.filter(id__in=ids, upload_claimed_at=now)
         .select_related("order")

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from jobs.dispatcher import schedule_claim_now
+from jobs.dispatcher import dispatch_tick, schedule_claim_now
 from jobs.models import JobRun, ServiceSchedule
 from jobs.ownership import HELPER_LOCK, RunLock
 from jobs.runner import helper_lock_key, job_run_create, schedule_help, schedule_run
 from orders.jobs import ORDER_DOWNLOAD, SHIPMENT_UPLOAD
-from orders.models import OrderStatus, Shipment
+from orders.models import Order, OrderStatus, Shipment
 from tests.base import BaseTestCase
 from tests.objects import create_cart, create_order, create_shipment, create_wms
 
@@ -74,3 +74,37 @@ class HelperRunTests(BaseTestCase):
         schedule_run(schedule_id=self.schedule.id, claimed_at=claimed_at, trigger="manual")
         young.refresh_from_db()
         self.assertEqual(young.status, JobRun.Status.RUNNING)
+
+    def test_a_tick_closes_a_dead_helper_frees_its_shipments_and_makes_the_upload_due(
+        self,
+    ) -> None:
+        self.shipped(2)
+        dead = self.helper_run(started_ago=timedelta(seconds=30))
+        Shipment.objects.update(upload_claimed_at=timezone.now(), upload_job_run=dead)
+        ServiceSchedule.objects.filter(id=self.schedule.id).update(
+            next_run_at=timezone.now() + timedelta(hours=1)
+        )
+        now = timezone.now()
+        dispatched = dispatch_tick(now=now)
+        dead.refresh_from_db()
+        self.assertEqual(dead.status, JobRun.Status.FAILED)
+        self.assertIn("stopped before the run finished", dead.message)
+        self.assertIn(self.schedule.id, [schedule_id for schedule_id, _, _ in dispatched])
+        claimed_at = ServiceSchedule.objects.get(id=self.schedule.id).running_since
+        run = schedule_run(schedule_id=self.schedule.id, claimed_at=claimed_at, trigger="auto")
+        self.assertEqual(run.records_ok, 2, "the dead helper's shipments were not taken")
+        self.assertEqual(Order.objects.filter(status=OrderStatus.CONFIRMED).count(), 2)
+
+    def test_a_tick_leaves_a_live_helper_and_its_shipments_alone(self) -> None:
+        self.shipped(1)
+        live = self.helper_run(started_ago=timedelta(minutes=3))
+        lock = RunLock(helper_lock_key(live.id), namespace=HELPER_LOCK)
+        self.assertTrue(lock.acquire())
+        self.addCleanup(lock.release)
+        Shipment.objects.update(upload_claimed_at=timezone.now(), upload_job_run=live)
+        dispatch_tick(now=timezone.now())
+        live.refresh_from_db()
+        self.assertEqual(live.status, JobRun.Status.RUNNING)
+        claimed_at = schedule_claim_now(schedule=self.schedule)
+        run = schedule_run(schedule_id=self.schedule.id, claimed_at=claimed_at, trigger="manual")
+        self.assertEqual(run.records_seen, 0, "a live helper's shipment was taken")

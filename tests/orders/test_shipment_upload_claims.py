@@ -1,5 +1,5 @@
 """Shipment upload in claimed chunks: a first attempt sends without looking in the cart, a
-claim keeps every other run and helper off a shipment until its lease runs out, and a run and
+claim keeps every other run and helper off a shipment while its run is running, and a run and
 its helpers side by side send each shipment once (WooCommerce emulator over HTTP)."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from orders.models import Order, OrderStatus, Shipment
 from orders.services.shipment_upload import (
     CLAIM_CHUNK,
     SHARE_EACH,
-    UPLOAD_CLAIM_LEASE,
     shipments_upload,
     shipments_upload_help,
 )
@@ -112,21 +111,29 @@ class ClaimTests(WooCommerceShipments, BaseTestCase):
         super().setUp()
         self.start_cart()
 
-    def test_a_shipment_another_process_holds_is_left_alone_until_its_lease_runs_out(
-        self,
-    ) -> None:
+    def test_a_shipment_a_running_run_holds_is_left_alone_until_that_run_ends(self) -> None:
         [shipment] = self.shipped(1)
-        held = timezone.now() - UPLOAD_CLAIM_LEASE + timedelta(seconds=30)
-        Shipment.objects.filter(id=shipment.id).update(upload_claimed_at=held)
+        holder = recorder(merchant=self.bobs_merchant, service=SHIPMENT_UPLOAD, cart=self.cart)
+        # However old the claim, and whatever this process's clock says: its run is running.
+        Shipment.objects.filter(id=shipment.id).update(
+            upload_claimed_at=timezone.now() - timedelta(days=1), upload_job_run=holder.job_run
+        )
         self.assertEqual(self.upload().seen, 0)
         self.assertEqual(self.trackings_per_order(), [0])
-        Shipment.objects.filter(id=shipment.id).update(
-            upload_claimed_at=held - timedelta(minutes=1)
-        )
-        self.assertEqual(self.upload().ok, 1)
+        # As the dispatcher's reaper closes a run whose worker died.
+        JobRun.objects.filter(id=holder.job_run.id).update(status=JobRun.Status.FAILED)
+        run = self.upload()
+        self.assertEqual(run.ok, 1)
         self.assertEqual(self.trackings_per_order(), [1])
         shipment.refresh_from_db()
         self.assertIsNone(shipment.upload_claimed_at)
+        self.assertEqual(shipment.upload_job_run_id, run.job_run.id)
+
+    def test_a_claim_taken_before_claims_had_runs_is_free(self) -> None:
+        [shipment] = self.shipped(1)
+        Shipment.objects.filter(id=shipment.id).update(upload_claimed_at=timezone.now())
+        self.assertEqual(self.upload().ok, 1)
+        self.assertEqual(self.trackings_per_order(), [1])
 
     def test_a_connection_error_mid_chunk_records_the_sent_and_gives_back_the_rest(
         self,
