@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
+from jobs.clock import hub_now
 from jobs.models import Frequency, Heartbeat, JobRun, ServiceSchedule
 from jobs.ownership import schedules_unowned
 from jobs.registry import PERIODIC
@@ -73,7 +73,7 @@ def schedules_claim_due(
 
 def schedule_claim_now(*, schedule: ServiceSchedule) -> datetime | None:
     """Claim one schedule for a manual run, whatever its frequency; None if it is running."""
-    now = timezone.now()
+    now = hub_now()
     won = ServiceSchedule.objects.filter(id=schedule.id, running_since=None).update(
         running_since=now, run_started_at=None, enqueued_at=now, enqueue_count=1
     )
@@ -283,7 +283,7 @@ def dispatcher_last_tick() -> datetime | None:
 def dispatch_tick(*, now: datetime | None = None) -> list[tuple[int, datetime, str]]:
     """One tick: heartbeat, take over dead claims, claim what is due and send a task for
     each claim, then the periodic chores apps registered (jobs/registry.py)."""
-    now = now or timezone.now()
+    now = now or hub_now()
     heartbeat_beat(DISPATCHER_HEARTBEAT, now)
     schedules_reap(now=now)
     helpers_reap(now=now)

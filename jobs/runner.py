@@ -11,6 +11,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from integration_manager.connector_errors import ConnectorError, RateLimited
+from jobs.clock import hub_now
 from jobs.models import JobRun, ServiceSchedule
 from jobs.ownership import (
     HELPER_LOCK,
@@ -62,7 +63,7 @@ def schedule_run(
 def _run_owned(
     *, schedule_id: int, claimed_at: datetime, trigger: str, attempt: int, lock: RunLock
 ) -> JobRun | None:
-    now = timezone.now()
+    now = hub_now()
     # A run that is still "running" under this claim died with its worker: we hold the lock,
     # so no live process can be running it.
     with transaction.atomic():
@@ -132,7 +133,7 @@ def _run_service(
     elif error is None and spec.on_success is not None:
         spec.on_success(schedule)
     _finish(job_run, recorder, failed=error is not None)
-    now = timezone.now()
+    now = hub_now()
     if error is not None:
         # Failed runs retry on the back-off whatever the frequency: not at the next interval,
         # nor at an Automatic schedule's cleanup time.
@@ -377,6 +378,6 @@ def _send_nudge() -> None:
 
 def nudge_if_due(*, schedule_id: int) -> None:
     if ServiceSchedule.objects.filter(
-        id=schedule_id, enabled=True, next_run_at__lte=timezone.now()
+        id=schedule_id, enabled=True, next_run_at__lte=hub_now()
     ).exists():
         nudge_dispatcher()

@@ -7,10 +7,10 @@ from datetime import time
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from accounts.models import Merchant
 from carts.models import CartConnection
+from jobs.clock import hub_now
 from jobs.models import Frequency, ServiceSchedule
 from jobs.registry import CART, MERCHANT, service_spec, services_at
 from jobs.runner import nudge_dispatcher
@@ -56,7 +56,7 @@ def _usable(schedule: ServiceSchedule) -> bool:
 
 
 def _reschedule(schedule: ServiceSchedule, *, run_now: bool) -> None:
-    now = timezone.now()
+    now = hub_now()
     schedule.enabled = schedule.frequency != Frequency.OFF and _usable(schedule)
     schedule.next_run_at = now if run_now and schedule.enabled else schedule_next_run(schedule, now)
     schedule.save(update_fields=["enabled", "next_run_at", "updated_at"])
@@ -118,7 +118,7 @@ def schedules_trigger(
         schedules = schedules.filter(merchant_id__in=merchant_ids, cart=None)
     else:
         schedules = schedules.filter(merchant_id=merchant_id, cart=None)
-    now = timezone.now()
+    now = hub_now()
     due = schedules.filter(Q(next_run_at__isnull=True) | Q(next_run_at__gt=now)).update(
         next_run_at=now
     )
