@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.apps import apps
@@ -13,6 +15,8 @@ from django.utils import timezone
 
 from accounts.models import Account, Membership, User
 from integration_manager.fields import EncryptedJSONField
+
+logger = logging.getLogger(__name__)
 
 EXPORT_FORMAT = 1
 # Columns that hold a secret, or what opens one (a webhook's URL token, a key's digest, an
@@ -117,3 +121,53 @@ def account_delete(*, account: Account) -> None:
         User.objects.filter(
             id__in=member_ids, memberships__isnull=True, is_staff=False, is_superuser=False
         ).delete()
+
+
+# A deletion whose task was lost with the broker is sent again by the dispatcher's tick
+# after this long; a copy sent while one runs finds the account's lock taken and exits.
+DELETION_RESEND_AFTER = timedelta(minutes=1)
+
+
+def account_deletion_request(*, account: Account) -> None:
+    """Close the account at once and delete its rows in a job: nobody enters it from now on
+    (accounts/middleware.py, the API), its schedules stop, and a large account's deletion
+    does not hang on a web request."""
+    from jobs.models import ServiceSchedule
+
+    with transaction.atomic():
+        Account.objects.filter(id=account.id, deletion_requested_at=None).update(
+            deletion_requested_at=timezone.now()
+        )
+        ServiceSchedule.objects.filter(account=account).update(enabled=False)
+        transaction.on_commit(lambda: account_deletion_send(account_id=account.id))
+
+
+def account_deletion_send(*, account_id: int) -> bool:
+    """Best effort: the request is in the database, and the tick sends it again."""
+    from accounts.tasks import delete_account_task
+    from jobs.broker import task_send
+
+    return task_send(delete_account_task, kwargs={"account_id": account_id}, quick=True)
+
+
+def account_deletion_run(*, account_id: int) -> bool:
+    """Delete an account whose deletion was requested, holding its deletion lock; False when
+    another process is deleting it or there is nothing to delete."""
+    from jobs.ownership import DELETE_LOCK, run_lock
+
+    with run_lock(account_id, namespace=DELETE_LOCK) as lock:
+        if not lock.held:
+            return False
+        account = Account.objects.filter(id=account_id, deletion_requested_at__isnull=False).first()
+        if account is None:
+            return False
+        account_delete(account=account)
+    logger.info("account %s deleted", account_id)
+    return True
+
+
+def account_deletions_resend(now: datetime) -> None:
+    """The dispatcher's chore: send again the deletions that have waited a while."""
+    waiting = Account.objects.filter(deletion_requested_at__lt=now - DELETION_RESEND_AFTER)
+    for account_id in waiting.values_list("id", flat=True):
+        account_deletion_send(account_id=account_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from accounts.models import Membership
@@ -11,11 +12,16 @@ from accounts.models import Membership
 SESSION_ACCOUNT_KEY = "account_id"
 
 
+def open_memberships(user) -> QuerySet[Membership]:  # type: ignore[no-untyped-def]
+    """The user's memberships of accounts nobody is deleting: one being deleted is closed."""
+    return Membership.objects.filter(user=user, account__deletion_requested_at=None)
+
+
 def current_membership(request: HttpRequest) -> Membership | None:
     """The membership for the account chosen in this session, else the user's first one."""
     if not request.user.is_authenticated:
         return None
-    memberships = Membership.objects.filter(user=request.user).select_related("account", "merchant")
+    memberships = open_memberships(request.user).select_related("account", "merchant")
     chosen = request.session.get(SESSION_ACCOUNT_KEY)
     if chosen is not None:
         membership = memberships.filter(account_id=chosen).first()

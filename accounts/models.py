@@ -112,6 +112,9 @@ class Account(models.Model):
         db_default=180,
         validators=[MinValueValidator(1), MaxValueValidator(RETENTION_MAX_DAYS)],
     )
+    # Set when an admin deletes the account (accounts/data.py): from then on nobody enters
+    # it and its schedules are off, while a job deletes its rows.
+    deletion_requested_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

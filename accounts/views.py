@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.data import account_delete, account_export_lines
+from accounts.data import account_deletion_request, account_export_lines
 from accounts.forms import (
     AccountDeleteForm,
     AccountSettingsForm,
@@ -30,7 +30,7 @@ from accounts.forms import (
     MerchantUserForm,
     SignUpForm,
 )
-from accounts.middleware import SESSION_ACCOUNT_KEY
+from accounts.middleware import SESSION_ACCOUNT_KEY, open_memberships
 from accounts.models import Account, Invitation, Membership, Merchant, Role, User
 from accounts.tenancy import member_required, scoped
 from accounts.throttle import (
@@ -162,7 +162,7 @@ def account_switch(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():  # not a number: no account of yours either
         raise Http404("No such account.")
     membership = get_object_or_404(
-        Membership, user=request.user, account_id=form.cleaned_data["account_id"]
+        open_memberships(request.user), account_id=form.cleaned_data["account_id"]
     )
     request.session[SESSION_ACCOUNT_KEY] = membership.account_id
     messages.info(request, f"You are now working in {membership.account}.")
@@ -220,9 +220,13 @@ def account_data(request: HttpRequest) -> HttpResponse:
     form = AccountDeleteForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         name = account.name
-        account_delete(account=account)
+        account_deletion_request(account=account)
         logout(request)
-        messages.success(request, f"The account “{name}” and all its data were deleted.")
+        messages.success(
+            request,
+            f"The account “{name}” is closed and its data is being deleted: it is all gone "
+            "within a few minutes.",
+        )
         return redirect("login")
     return render(request, "accounts/account_data.html", {"account": account, "form": form})
 

@@ -117,7 +117,9 @@ def api_credential_check(api_user: str, api_key: str) -> ApiCredential | None:
     """The active credential with this user and key; None for anything else, in the same
     time whether the user exists or not."""
     credential = (
-        ApiCredential.objects.filter(api_user=api_user[:64], revoked_at=None)
+        ApiCredential.objects.filter(
+            api_user=api_user[:64], revoked_at=None, account__deletion_requested_at=None
+        )
         .select_related("account", "merchant", "cart")
         .first()
     )

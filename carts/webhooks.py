@@ -24,7 +24,11 @@ logger = logging.getLogger(__name__)
 @require_POST
 def cart_webhook(request: HttpRequest, token: str) -> HttpResponse:
     """A cart tells us an order changed. Only a nudge: the download stays the source of truth."""
-    cart = get_object_or_404(CartConnection.objects.select_related("account"), webhook_token=token)
+    cart = get_object_or_404(
+        CartConnection.objects.select_related("account"),
+        webhook_token=token,
+        account__deletion_requested_at=None,  # a closed account takes nothing in
+    )
     connector_class = CART_CONNECTORS.find(cart.connector_key)
     if connector_class is None or not connector_class.supports(WEBHOOKS):
         return JsonResponse({"error": "This cart does not take webhooks."}, status=404)

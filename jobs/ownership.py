@@ -29,7 +29,9 @@ logger = logging.getLogger(__name__)
 RUN_LOCK = 0x6A6F6273
 # A helper run's lock ("help"), keyed by its JobRun: held while the helper's process lives.
 HELPER_LOCK = 0x68656C70
-_LOCK_FILES = {RUN_LOCK: "schedule", HELPER_LOCK: "helper"}
+# An account's deletion ("dele"), keyed by the account: one deleting process at a time.
+DELETE_LOCK = 0x64656C65
+_LOCK_FILES = {RUN_LOCK: "schedule", HELPER_LOCK: "helper", DELETE_LOCK: "deletion"}
 # The server notices a silent peer after idle + interval × count seconds.
 KEEPALIVE = {
     "keepalives": 1,

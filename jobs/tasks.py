@@ -23,15 +23,15 @@ def dispatch_task() -> int:
 # A run whose task cannot reach the database is tried again: 1, 2, 4 … 60 s apart, for about
 # ten minutes, so a PostgreSQL restart costs a short wait, not a stranded claim. The longest
 # wait stays far below the broker's visibility timeout.
-@shared_task(
-    bind=True,
-    name="jobs.run_schedule",
-    ignore_result=True,
-    autoretry_for=DATABASE_AWAY,
-    retry_backoff=1,
-    retry_backoff_max=60,
-    max_retries=14,
-)
+RETRY_WHILE_DATABASE_AWAY = {
+    "autoretry_for": DATABASE_AWAY,
+    "retry_backoff": 1,
+    "retry_backoff_max": 60,
+    "max_retries": 14,
+}
+
+
+@shared_task(bind=True, name="jobs.run_schedule", ignore_result=True, **RETRY_WHILE_DATABASE_AWAY)
 def run_schedule_task(self: Task, *, schedule_id: int, claimed_at: str, trigger: str) -> None:
     """Run one claimed schedule. Safe to run twice: a copy finds the run lock taken or the
     claim gone and does nothing, and a rerun picks up from what the last one saved."""

@@ -23,7 +23,11 @@ from wms.models import WmsConnection, WmsWebhookDelivery
 def wms_webhook(request: HttpRequest, token: str) -> HttpResponse:
     """The WMS says an order shipped or stock changed. It expects an answer within seconds:
     this only records the delivery and makes the two services due."""
-    wms = get_object_or_404(WmsConnection.objects.select_related("account"), webhook_token=token)
+    wms = get_object_or_404(
+        WmsConnection.objects.select_related("account"),
+        webhook_token=token,
+        account__deletion_requested_at=None,  # a closed account takes nothing in
+    )
     connector_class = WMS_CONNECTORS.find(wms.connector_key)
     if connector_class is None or not connector_class.supports(WEBHOOKS):
         return JsonResponse({"error": "This WMS does not take webhooks."}, status=404)

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import redis
+from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
+from accounts.data import account_deletion_run, account_deletions_resend
 from accounts.models import Account, Role, User
 from accounts.services import invitation_create
 from alerts.services import alerts_raise
-from api.keys import api_credential_issue
+from api.keys import api_credential_check, api_credential_issue
 from api.models import ApiLevel
 from carts.connectors.sandbox import SANDBOX_KEY
-from jobs.models import JobRun
+from jobs.models import JobRun, ServiceSchedule
+from jobs.ownership import DELETE_LOCK, run_lock
 from orders.jobs import ORDER_DOWNLOAD
 from orders.models import Order
 from tests.base import BaseTestCase
@@ -117,9 +123,10 @@ class AccountDataTests(BaseTestCase):
             merchant=None,
             invited_by=self.alice,
         )
-        self.api_key = api_credential_issue(
+        issued = api_credential_issue(
             account=self.alices_account, level=ApiLevel.WAREHOUSE, name="WMS pull"
-        ).api_key
+        )
+        self.api_key, self.credential = issued.api_key, issued.credential
         # charlie's account has data of its own, which no step below may touch.
         charlies_cart = create_cart(self.charlies_merchant, prefix="CC-")
         create_shipment(create_order(charlies_cart, number=2001))
@@ -189,6 +196,7 @@ class AccountDataTests(BaseTestCase):
         self.client.force_login(self.alice)
         response = self.client.post(reverse("account_data"), self.delete_form())
         self.assertRedirects(response, reverse("login"), fetch_redirect_response=False)
+        self.assertTrue(account_deletion_run(account_id=self.alices_account.id))
         left = {table: count for table, count in rows_of_account(self.alices_account.id).items()}
         self.assertEqual({table: count for table, count in left.items() if count}, {})
         self.assertEqual(rows_of_account(self.charlies_account.id), charlies_before)
@@ -208,6 +216,7 @@ class AccountDataTests(BaseTestCase):
         Membership.objects.create(user=self.bob, account=self.charlies_account, role=Role.STAFF)
         self.client.force_login(self.alice)
         self.client.post(reverse("account_data"), self.delete_form())
+        account_deletion_run(account_id=self.alices_account.id)
         self.assertTrue(User.objects.filter(id=self.bob.id).exists())
         self.assertFalse(User.objects.filter(id=self.alice.id).exists())
 
@@ -248,3 +257,47 @@ class AccountDataTests(BaseTestCase):
         self.assertEqual(response.status_code, 404)
         both = [self.alices_account.id, self.charlies_account.id]
         self.assertEqual(Account.objects.filter(id__in=both).count(), 2)
+
+    def test_a_closed_account_lets_nobody_in_while_its_rows_are_deleted(self) -> None:
+        self.assertIsNotNone(api_credential_check(self.credential.api_user, self.api_key))
+        self.client.force_login(self.alice)
+        self.client.post(reverse("account_data"), self.delete_form())
+        self.alices_account.refresh_from_db()
+        self.assertIsNotNone(self.alices_account.deletion_requested_at)
+        self.assertFalse(
+            ServiceSchedule.objects.filter(account=self.alices_account, enabled=True).exists()
+        )
+        # Its members, its API keys and its webhooks are refused before a row is deleted.
+        self.client.force_login(self.bob)
+        self.assertNotEqual(self.client.get(reverse("order_list")).status_code, 200)
+        self.assertIsNone(api_credential_check(self.credential.api_user, self.api_key))
+        webhook = reverse("cart_webhook", args=[self.cart.webhook_token])
+        answer = self.client.post(webhook, data="{}", content_type="application/json")
+        self.assertEqual(answer.status_code, 404)
+        self.assertTrue(Order.objects.filter(id=self.order.id).exists())
+        # charlie's account is open as before.
+        self.client.force_login(self.charlie)
+        self.assertEqual(self.client.get(reverse("order_list")).status_code, 200)
+
+    def test_a_copy_of_the_job_or_an_account_not_closed_deletes_nothing(self) -> None:
+        self.assertFalse(account_deletion_run(account_id=self.alices_account.id))
+        self.assertTrue(Order.objects.filter(id=self.order.id).exists())
+        Account.objects.filter(id=self.alices_account.id).update(
+            deletion_requested_at=timezone.now()
+        )
+        with run_lock(self.alices_account.id, namespace=DELETE_LOCK) as lock:
+            self.assertTrue(lock.held)
+            self.assertFalse(account_deletion_run(account_id=self.alices_account.id))
+        self.assertTrue(Order.objects.filter(id=self.order.id).exists())
+        self.assertTrue(account_deletion_run(account_id=self.alices_account.id))
+        self.assertFalse(Account.objects.filter(id=self.alices_account.id).exists())
+
+    def test_a_deletion_whose_task_was_lost_is_sent_again_by_the_tick(self) -> None:
+        broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+        requested = timezone.now()
+        Account.objects.filter(id=self.alices_account.id).update(deletion_requested_at=requested)
+        before = broker.llen("celery")
+        account_deletions_resend(requested + timedelta(seconds=10))
+        self.assertEqual(broker.llen("celery"), before, "sent again before its minute")
+        account_deletions_resend(requested + timedelta(minutes=2))
+        self.assertEqual(broker.llen("celery"), before + 1)

@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.test import override_settings
 from django.utils import timezone
 
+from accounts.models import Account
 from api.endpoints import PROCESS_ID_HEADER, WRONG_CREDENTIALS
 from api.keys import api_credential_issue, api_credential_touch
 from api.models import ApiCredential, ApiLevel
@@ -69,6 +70,12 @@ class ApiAuthTests(BaseTestCase):
     def test_it_refuses_a_revoked_key(self) -> None:
         ApiCredential.objects.filter(id=self.merchant_key.credential.id).update(
             revoked_at=timezone.now()
+        )
+        self.assert_refused(api_get(self.client, WHOAMI, self.merchant_key))
+
+    def test_it_refuses_a_key_of_an_account_being_deleted(self) -> None:
+        Account.objects.filter(id=self.merchant_key.credential.account_id).update(
+            deletion_requested_at=timezone.now()
         )
         self.assert_refused(api_get(self.client, WHOAMI, self.merchant_key))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
+from accounts.data import account_deletion_run
 from accounts.models import Account
 from tests.browser.base import BrowserTestCase
 from tests.objects import create_cart, create_order
@@ -48,8 +49,10 @@ class DataLifeBrowserTests(BrowserTestCase):
         page.get_by_label("Type the account's name to confirm").fill("Alice's 3PL")
         page.get_by_role("button", name="Delete this account and all its data").click()
         expect(
-            page.get_by_text("The account “Alice's 3PL” and all its data were deleted.")
+            page.get_by_text("The account “Alice's 3PL” is closed and its data is being deleted")
         ).to_be_visible()
         expect(page.get_by_role("button", name="Log in")).to_be_visible()
         self.screenshot("account-deleted")
+        # The job a worker runs next.
+        self.assertTrue(account_deletion_run(account_id=self.alices_account.id))
         self.assertFalse(Account.objects.filter(id=self.alices_account.id).exists())
