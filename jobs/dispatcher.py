@@ -166,8 +166,6 @@ def schedules_reap(*, now: datetime) -> int:
     and the schedule is due again (at once the first time, then on the back-off). A claim
     whose task never started is sent again, then given up visibly.
     """
-    from jobs.runner import claim_release, schedule_interrupted
-
     claims = list(
         ServiceSchedule.objects.filter(running_since__isnull=False).values_list(
             "id", "running_since", "run_started_at", "enqueued_at", "enqueue_count"
@@ -180,31 +178,51 @@ def schedules_reap(*, now: datetime) -> int:
         if row[2] is None and (row[3] is None or now - row[3] >= resend_after(row[4]))
     }
     taken = 0
+    resend: list[tuple[int, datetime]] = []
     with schedules_unowned([*started, *queued]) as free:
         for schedule_id in free & started.keys():
-            schedule = _claimed(schedule_id, started[schedule_id])
-            if schedule is not None:
-                with transaction.atomic():
-                    job_run, wait = schedule_interrupted(schedule, now=now)
-                    claim_release(
-                        schedule,
-                        claimed_at=started[schedule_id],
-                        job_run=job_run,
-                        next_run_at=now + wait,
-                    )
-                taken += 1
+            taken += _take_over(schedule_id, started[schedule_id], now=now)
         for schedule_id in free & queued.keys():
             claimed_at, sends = queued[schedule_id]
-            if sends < MAX_SENDS and _resend(schedule_id, claimed_at, now=now):
-                continue
-            schedule = _claimed(schedule_id, claimed_at)
-            if schedule is not None:
-                message = NOT_STARTED.format(sends=sends) if sends >= MAX_SENDS else UNSENDABLE
-                _give_up(schedule, claimed_at, message=message, now=now)
-                taken += 1
+            if sends < MAX_SENDS:
+                resend.append((schedule_id, claimed_at))
+            else:
+                taken += _give_up_unowned(schedule_id, claimed_at, sends=sends, now=now)
+    # Sent once the locks are given back: a worker that takes the task at once must find
+    # the run lock free, or it exits as a copy and the claim waits another interval.
+    unsent = [claim for claim in resend if not _resend(*claim, now=now)]
+    if unsent:
+        with schedules_unowned([schedule_id for schedule_id, _ in unsent]) as free:
+            for schedule_id, claimed_at in unsent:
+                if schedule_id in free:
+                    taken += _give_up_unowned(schedule_id, claimed_at, sends=0, now=now)
     if taken:
         logger.warning("took over %s claim(s) that no live run owned", taken)
     return taken
+
+
+def _take_over(schedule_id: int, claimed_at: datetime, *, now: datetime) -> int:
+    """Close the run of a started claim whose lock is free (the caller holds it)."""
+    from jobs.runner import claim_release, schedule_interrupted
+
+    schedule = _claimed(schedule_id, claimed_at)
+    if schedule is None:
+        return 0
+    with transaction.atomic():
+        job_run, wait = schedule_interrupted(schedule, now=now)
+        claim_release(schedule, claimed_at=claimed_at, job_run=job_run, next_run_at=now + wait)
+    return 1
+
+
+def _give_up_unowned(schedule_id: int, claimed_at: datetime, *, sends: int, now: datetime) -> int:
+    """Give up a claim whose task never started (the caller holds its lock): sent too often,
+    or the broker refused it (sends=0)."""
+    schedule = _claimed(schedule_id, claimed_at)
+    if schedule is None or schedule.run_started_at is not None:
+        return 0
+    message = NOT_STARTED.format(sends=sends) if sends >= MAX_SENDS else UNSENDABLE
+    _give_up(schedule, claimed_at, message=message, now=now)
+    return 1
 
 
 def _claimed(schedule_id: int, claimed_at: datetime) -> ServiceSchedule | None:

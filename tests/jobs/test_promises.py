@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from unittest import mock
 
 import redis
 from django.conf import settings
@@ -18,6 +19,7 @@ from django.utils import timezone
 from alerts.models import Alert
 from alerts.services import alert_notify, alerts_raise
 from carts.models import WebhookDelivery
+from jobs import dispatcher
 from jobs.dispatcher import MAX_SENDS, schedules_claim_due, schedules_reap
 from jobs.models import Frequency, JobRun, ServiceSchedule
 from jobs.ownership import run_lock
@@ -196,6 +198,24 @@ class TakeoverTests(LoopTestCase):
         self.assertEqual(schedule.running_since, claimed_at)  # the same claim, sent again
         self.assertEqual(schedule.enqueue_count, 2)
         self.assertFalse(JobRun.objects.exists())
+
+    def test_a_claim_is_sent_again_only_once_the_reaper_gave_its_lock_back(self) -> None:
+        schedule = self.queued_claim(minutes_ago=2, sent=1)
+        lock_free_at_send: list[bool] = []
+        real_send = dispatcher.claim_send
+
+        def send(**claim):  # type: ignore[no-untyped-def]
+            # What a worker taking the task at once finds: the run lock free, or it exits
+            # as a copy and the claim waits another interval (found by make chaos).
+            with run_lock(claim["schedule_id"]) as lock:
+                lock_free_at_send.append(lock.held)
+            return real_send(**claim)
+
+        with mock.patch.object(dispatcher, "claim_send", send):
+            schedules_reap(now=timezone.now())
+        self.assertEqual(lock_free_at_send, [True])
+        schedule.refresh_from_db()
+        self.assertEqual(schedule.enqueue_count, 2)
 
     def test_a_claim_sent_again_and_again_is_given_up_visibly(self) -> None:
         schedule = self.queued_claim(minutes_ago=30, sent=MAX_SENDS)
