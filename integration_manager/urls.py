@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+# PostgreSQL away: 503 with Retry-After instead of a 500 (integration_manager/errors.py).
+handler500 = "integration_manager.errors.server_error"
+
 urlpatterns = [
     path("", include("orders.urls")),
     path("", include("accounts.urls")),
