@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PG_VERSION = $(shell ls /etc/postgresql 2>/dev/null | sort -n | tail -n 1)
 
-.PHONY: run test bench chaos lint services chromium clean
+.PHONY: run test bench chaos lint services chromium faketime clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ test: $(VENV)/.installed-dev services chromium
 bench: $(VENV)/.installed-dev services
 	BENCH_ONLY=$(ONLY) BENCH_SCALE=$(SCALE) $(BIN)/python -m tests.bench $(BENCH_ARGS)
 
+## chaos: the loop under faults (workers, beats, Redis and PostgreSQL killed and restarted, a
+# worker's clock jumped, HTTP bursts, webhook storms) on a PostgreSQL and Redis of its own;
+# fails on a duplicate, a loss, anything stuck or a slow recovery. SCALE=0.1 is the short
+# run; CHAOS_ARGS=--ci the shortest (CI), CHAOS_ARGS="--seed N" repeats a run.
+chaos: $(VENV)/.installed-dev faketime
+	$(BIN)/python -m tests.chaos --scale $(or $(SCALE),1) $(CHAOS_ARGS)
+
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -70,6 +77,14 @@ chromium:
 	  (apt-get install -y -q chromium >/dev/null 2>&1 || \
 	   (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null)); }
 	@command -v chromium >/dev/null
+
+# The chaos suite jumps a worker's clock with libfaketime.
+faketime:
+	@command -v faketime >/dev/null 2>&1 || { \
+	  echo "installing Debian's faketime"; \
+	  (apt-get install -y -q faketime >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null && apt-get install -y -q faketime >/dev/null)); }
+	@command -v faketime >/dev/null
 
 clean:
 	rm -rf $(VENV) var *.egg-info
