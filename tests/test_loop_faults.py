@@ -147,7 +147,10 @@ class DrainTests(WorkerTestCase):
         self.assertEqual(sum(run.records_ok for run in runs), count)
         helped = [run for run in runs if run.trigger == JobRun.Trigger.HELPER]
         self.assertTrue(any(run.records_ok for run in helped), "no helper took a share")
-        self.assertEqual({run.status for run in runs}, {JobRun.Status.SUCCESS})
+        # A helper the last run asked for may start after the backlog is gone and find
+        # nothing: it is still running here, or a success; no run failed.
+        statuses = {run.status for run in runs} - {JobRun.Status.RUNNING}
+        self.assertEqual(statuses, {JobRun.Status.SUCCESS})
         schedule = ServiceSchedule.objects.get(cart=cart, service=SHIPMENT_UPLOAD)
         self.assertIsNone(schedule.running_since)
 
