@@ -62,10 +62,8 @@ def orders_deliver(*, merchant: Merchant, run: RunRecorder) -> None:
         run.say("Nothing sent: this WMS takes no orders from the hub.")
         return
     _resolve_unknown_outcomes(merchant=merchant, connector=connector, reference=reference, run=run)
-    # Loaded once a run: an alias or kit saved meanwhile applies from the next run.
-    rules = merchant_rules_load(merchant_id=merchant.id)
     sent = _in_batches(
-        lambda: _claim_batch(merchant=merchant, rules=rules, run=run),
+        lambda: _claim_batch(merchant=merchant, run=run),
         lambda orders: _send(orders, connector=connector, reference=reference, run=run),
         run=run,
     )
@@ -153,10 +151,9 @@ def _in_batches(
 def orders_make_ready(*, merchant: Merchant, run: RunRecorder) -> None:
     """For a WMS that pulls orders: check each due order and apply the rules as a delivery
     would, then mark it ready (ready_at), which is what the warehouse's system lists."""
-    rules = merchant_rules_load(merchant_id=merchant.id)
     ready = _in_batches(
         lambda: _checked_batch(merchant=merchant, run=run, pulled=True),
-        lambda orders: _make_ready(orders, rules=rules, run=run),
+        lambda orders: _make_ready(orders, rules=_rules_after_read(merchant), run=run),
         run=run,
     )
     run.say(
@@ -190,11 +187,18 @@ def _make_ready(orders: list[Order], *, rules: MerchantRules, run: RunRecorder) 
     return len(claimed)
 
 
-def _claim_batch(*, merchant: Merchant, rules: MerchantRules, run: RunRecorder) -> list[Order]:
+def _rules_after_read(merchant: Merchant) -> MerchantRules:
+    """The aliases and kits, read after the batch's orders: an order released by an alias
+    (orders/services/release.py) is read only once that alias is saved, so it is sent with
+    it, even by a run that started before the alias existed."""
+    return merchant_rules_load(merchant_id=merchant.id)
+
+
+def _claim_batch(*, merchant: Merchant, run: RunRecorder) -> list[Order]:
     ready = _checked_batch(merchant=merchant, run=run)
     if not ready:
         return []
-    return _claim(ready, rules=rules, run=run)
+    return _claim(ready, rules=_rules_after_read(merchant), run=run)
 
 
 def _checked_batch(*, merchant: Merchant, run: RunRecorder, pulled: bool = False) -> list[Order]:
