@@ -131,12 +131,16 @@ class DrainTests(WorkerTestCase):
             order = create_order(cart, number=source["id"], status=OrderStatus.SHIPPED)
             create_shipment(order, ref=f"S-{number}", tracking=f"1Z{number:016d}")
         self.run_now(SHIPMENT_UPLOAD, cart=cart)
+        schedule = ServiceSchedule.objects.get(cart=cart, service=SHIPMENT_UPLOAD)
+        # Between a run that stopped at its batch limit and the one that follows it, no run
+        # is running for a moment: the schedule's claim says whether one is coming.
         wait_for(
             lambda: (
                 Order.objects.filter(status=OrderStatus.CONFIRMED).count() == count
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+                and ServiceSchedule.objects.filter(id=schedule.id, running_since=None).exists()
             ),
-            what="every shipment to reach the cart without a tick",
+            what="every shipment to reach the cart without a tick, and the runs to end",
             timeout=120,
         )
         sent = [
@@ -151,8 +155,6 @@ class DrainTests(WorkerTestCase):
         # nothing: it is still running here, or a success; no run failed.
         statuses = {run.status for run in runs} - {JobRun.Status.RUNNING}
         self.assertEqual(statuses, {JobRun.Status.SUCCESS})
-        schedule = ServiceSchedule.objects.get(cart=cart, service=SHIPMENT_UPLOAD)
-        self.assertIsNone(schedule.running_since)
 
 
 class KilledWorkerTests(WorkerTestCase):
