@@ -132,7 +132,22 @@ def _run_service(
         spec.on_error(schedule, error)
     elif error is None and spec.on_success is not None:
         spec.on_success(schedule)
-    _finish(job_run, recorder, failed=error is not None)
+    # The run's end and its schedule's release in one transaction: nobody sees a finished
+    # run whose schedule still says it is running.
+    with transaction.atomic():
+        _finish(job_run, recorder, failed=error is not None)
+        _release_after(schedule, claimed_at, job_run, recorder, error, retry_after)
+    return job_run
+
+
+def _release_after(
+    schedule: ServiceSchedule,
+    claimed_at: datetime,
+    job_run: JobRun,
+    recorder: RunRecorder,
+    error: Exception | None,
+    retry_after: float | None,
+) -> None:
     now = hub_now()
     if error is not None:
         # Failed runs retry on the back-off whatever the frequency: not at the next interval,
@@ -154,7 +169,6 @@ def _run_service(
             next_run_at=now if recorder.more_waiting else None,
             failed=False,
         )
-    return job_run
 
 
 def schedule_interrupted(

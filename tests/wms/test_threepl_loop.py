@@ -141,12 +141,16 @@ class ThreePLReturnTests(ThreePLLoopTestCase):
     def test_stock_arrives_per_facility_and_ship_methods_load(self) -> None:
         create_cart(self.bobs_merchant, prefix="IN-")
         self.run_now(INVENTORY)
+        # The run is finished a moment before its schedule records it as the last run.
         wait_for(
             lambda: (
                 InventoryLevel.objects.filter(merchant=self.bobs_merchant).exists()
                 and not JobRun.objects.filter(status=JobRun.Status.RUNNING).exists()
+                and ServiceSchedule.objects.filter(
+                    service=INVENTORY, running_since=None, last_run__isnull=False
+                ).exists()
             ),
-            what="the stock",
+            what="the stock, and the run recorded on its schedule",
         )
         pump = InventoryLevel.objects.get(merchant=self.bobs_merchant, sku="PUMP")
         self.assertEqual(pump.location.wms_location_id, "1")
