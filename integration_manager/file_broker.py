@@ -39,6 +39,27 @@ class Channel(filesystem.Channel):
         except OSError as error:
             raise ChannelError(f"Cannot add a message to {folder}") from error
 
+    def _queue_bind(self, exchange: str, routing_key: str, pattern: str, queue: str) -> None:
+        """kombu creates an exchange's table file empty and then writes it, and a process
+        publishing meanwhile read '' and failed on the JSON (the test suite saw it): a new
+        table is written whole under another name and linked into place."""
+        table = self._exchange_file(exchange)
+        if not table.exists():
+            self.control_folder.mkdir(exist_ok=True)
+            writing = self.control_folder / f"{WRITING_PREFIX}{uuid.uuid4()}"
+            row = [routing_key or "", pattern or "", queue or ""]
+            try:
+                writing.write_bytes(dumps([row]).encode())
+                os.link(writing, table)  # fails if another process made it first
+                return
+            except FileExistsError:
+                pass  # made meanwhile: add this binding to it as kombu does
+            except OSError as error:
+                raise ChannelError(f"Cannot write {table}") from error
+            finally:
+                writing.unlink(missing_ok=True)
+        super()._queue_bind(exchange, routing_key, pattern, queue)
+
     def _get(self, queue: str) -> Any:
         while True:
             try:

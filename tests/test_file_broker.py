@@ -3,6 +3,7 @@ finds half a message, and a file that cannot be read does not stop it."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -88,6 +89,28 @@ class FileBrokerTests(SimpleTestCase):
             queue.close()
         self.assertEqual(seen_while_writing, [[]])
         self.assertEqual(len(list(self.folder.glob("*.celery.msg"))), 1)
+
+    def test_a_new_exchange_table_appears_whole(self) -> None:
+        # kombu wrote it in place, and a process publishing meanwhile read it empty.
+        seen: list[tuple[bool, str]] = []
+        real_link = os.link
+
+        def link(source, target):  # type: ignore[no-untyped-def]
+            seen.append((Path(target).exists(), Path(source).read_text()))
+            return real_link(source, target)
+
+        with (
+            mock.patch("integration_manager.file_broker.os.link", link),
+            self.connection() as connection,
+        ):
+            queue = connection.SimpleQueue("celery")
+            queue.put({"number": 1})
+            self.assertEqual(queue.get(timeout=5).payload, {"number": 1})
+            queue.close()
+        [(existed, written)] = seen
+        self.assertFalse(existed)
+        self.assertEqual(json.loads(written), [["celery", "", "celery"]])
+        self.assertEqual(list((self.folder / "control").glob(f"{WRITING_PREFIX}*")), [])
 
     def test_a_file_that_is_not_a_whole_message_is_dropped_and_the_next_one_read(self) -> None:
         # What kombu's own transport can leave for a worker: a message file not written yet.
