@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from pathlib import Path
 from time import monotonic
@@ -26,9 +27,18 @@ logger = logging.getLogger(__name__)
 SCHEME = "hubfile"
 # A worker reads only names ending in ".<queue>.msg": a message being written is not one.
 WRITING_PREFIX = ".writing-"
+# kombu notes a binding in the process's shared state before it writes the exchange's table
+# file, and another thread that declares the same binding meanwhile skips it and publishes
+# through a table not yet written: its message is routed nowhere. Declaring and writing
+# under one lock per process closes that window.
+BIND_LOCK = threading.RLock()
 
 
 class Channel(filesystem.Channel):
+    def queue_bind(self, *args: Any, **kwargs: Any) -> Any:
+        with BIND_LOCK:
+            return super().queue_bind(*args, **kwargs)
+
     def _put(self, queue: str, payload: Any, **kwargs: Any) -> None:
         name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
         folder = Path(self.data_folder_out)

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from unittest import mock
 
@@ -129,3 +130,34 @@ class FileBrokerTests(SimpleTestCase):
             queue.close()
         self.assertIn("could not be read", logged.output[0])
         self.assertEqual(list(self.folder.glob("*.msg")), [])
+
+    def test_a_thread_publishing_while_another_writes_the_binding_does_not_lose_its_message(
+        self,
+    ) -> None:
+        # kombu notes the binding in the process's shared state, then writes the table file;
+        # a second thread saw the binding noted, skipped declaring it and published through
+        # a table that did not exist yet: the message went nowhere (CI saw it as Empty).
+        from integration_manager.file_broker import Channel
+
+        writing = threading.Event()
+        real_queue_bind = Channel._queue_bind
+
+        def slow_queue_bind(channel, *args):  # type: ignore[no-untyped-def]
+            writing.set()
+            time.sleep(0.5)  # the window the other thread used to fall into
+            return real_queue_bind(channel, *args)
+
+        def declare() -> None:
+            with self.connection() as connection:
+                connection.SimpleQueue("celery").close()
+
+        with mock.patch.object(Channel, "_queue_bind", slow_queue_bind):
+            declaring = threading.Thread(target=declare)
+            declaring.start()
+            self.assertTrue(writing.wait(5))
+            with self.connection() as connection:
+                queue = connection.SimpleQueue("celery")
+                queue.put({"number": 3})
+                self.assertEqual(queue.get(timeout=5).payload, {"number": 3})
+                queue.close()
+            declaring.join(5)
