@@ -16,7 +16,7 @@ from django.test import SimpleTestCase
 from kombu import Connection
 from kombu.transport.virtual import BrokerState
 
-from integration_manager.file_broker import SCHEME, WRITING_PREFIX, Transport
+from integration_manager.file_broker import SCHEME, WRITING_PREFIX, Channel, Transport
 
 
 class FileBrokerTests(SimpleTestCase):
@@ -137,8 +137,6 @@ class FileBrokerTests(SimpleTestCase):
         # kombu notes the binding in the process's shared state, then writes the table file;
         # a second thread saw the binding noted, skipped declaring it and published through
         # a table that did not exist yet: the message went nowhere (CI saw it as Empty).
-        from integration_manager.file_broker import Channel
-
         writing = threading.Event()
         real_queue_bind = Channel._queue_bind
 
