@@ -1,4 +1,4 @@
-"""The order rules: item filters, load options, aliases and kits, loaded once per run."""
+"""The order rules: item filters, load options, aliases and kits, read for a run or a batch."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+from django.db.models import Value
 
 from carts.models import CartConnection, ItemFilterLevel, ItemFilterMode
 from integration_manager.records import OrderRecord
@@ -166,19 +168,28 @@ class MerchantRules:
 
 
 def merchant_rules_load(*, merchant_id: int, aliases: bool = True) -> MerchantRules:
-    """The merchant's aliases and kits in two queries, for one batch or run."""
-    alias_map = {}
-    if aliases:
-        alias_map = dict(
-            ProductAlias.objects.filter(merchant_id=merchant_id).values_list("alias", "sku")
-        )
-    kits: dict[str, list[tuple[str, int]]] = {}
-    for kit_sku, component_sku, quantity in (
+    """The merchant's aliases and kits in one query (a delivery reads them per batch)."""
+    rows = (
         KitComponent.objects.filter(merchant_id=merchant_id)
-        .order_by("kit_sku", "component_sku")
-        .values_list("kit_sku", "component_sku", "quantity")
-    ):
-        kits.setdefault(kit_sku, []).append((component_sku, quantity))
+        .annotate(rule=Value("kit"))
+        .values_list("rule", "kit_sku", "component_sku", "quantity")
+        .order_by()  # SQLite takes no ORDER BY inside a UNION; sorted below
+    )
+    if aliases:
+        rows = rows.union(
+            ProductAlias.objects.filter(merchant_id=merchant_id)
+            .annotate(rule=Value("alias"), quantity=Value(0))
+            .values_list("rule", "alias", "sku", "quantity")
+            .order_by(),
+            all=True,
+        )
+    alias_map: dict[str, str] = {}
+    kits: dict[str, list[tuple[str, int]]] = {}
+    for rule, key, sku, quantity in sorted(rows):
+        if rule == "alias":
+            alias_map[key] = sku
+        else:
+            kits.setdefault(key, []).append((sku, quantity))
     return MerchantRules(aliases=alias_map, kits={sku: tuple(parts) for sku, parts in kits.items()})
 
 

@@ -68,7 +68,7 @@ class DeliveryTests(BaseTestCase):
         self.assertEqual(small, full)
         two_batches = hub_queries(BATCH_SIZE * 2, 1000)
         # A batch of 50, whatever it holds (its aliases and kits are read with it).
-        self.assertLessEqual(two_batches - full, 17)
+        self.assertLessEqual(two_batches - full, 15)
 
     def test_a_delivery_makes_ship_confirm_look_at_once(self) -> None:
         confirm = ServiceSchedule.objects.get(
