@@ -8,7 +8,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 from unittest import mock
 
@@ -138,24 +137,28 @@ class FileBrokerTests(SimpleTestCase):
         # a second thread saw the binding noted, skipped declaring it and published through
         # a table that did not exist yet: the message went nowhere (CI saw it as Empty).
         writing = threading.Event()
+        published = threading.Event()
         real_queue_bind = Channel._queue_bind
 
-        def slow_queue_bind(channel, *args):  # type: ignore[no-untyped-def]
+        def held_queue_bind(channel, *args):  # type: ignore[no-untyped-def]
             writing.set()
-            time.sleep(0.5)  # the window the other thread used to fall into
+            # Without the lock the other thread publishes now, before the table exists;
+            # with it, it waits for this write, and this wait ends at its deadline.
+            published.wait(timeout=1)
             return real_queue_bind(channel, *args)
 
         def declare() -> None:
             with self.connection() as connection:
                 connection.SimpleQueue("celery").close()
 
-        with mock.patch.object(Channel, "_queue_bind", slow_queue_bind):
+        with mock.patch.object(Channel, "_queue_bind", held_queue_bind):
             declaring = threading.Thread(target=declare)
             declaring.start()
             self.assertTrue(writing.wait(5))
             with self.connection() as connection:
                 queue = connection.SimpleQueue("celery")
                 queue.put({"number": 3})
+                published.set()
                 self.assertEqual(queue.get(timeout=5).payload, {"number": 3})
                 queue.close()
             declaring.join(5)
